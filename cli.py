@@ -1,0 +1,532 @@
+"""The `loa` command line: thin click commands that parse options, call one library function, print, and exit.
+
+Heavy modules are imported inside commands, after the run lock is taken, so cron start-up stays cheap.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn
+
+import click
+
+if TYPE_CHECKING:
+    from worker.config import Config
+    from worker.store import Store
+
+EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
+
+
+class Context:
+    """Options shared by every command; the config and store open lazily."""
+
+    def __init__(self, config_path: str, db_path: str | None) -> None:
+        self.config_path = config_path
+        self.db_override = db_path
+        self._config: Config | None = None
+
+    @property
+    def config(self) -> Config:
+        if self._config is None:
+            from worker.config import load_config
+
+            self._config = load_config(self.config_path)
+        return self._config
+
+    @property
+    def db_path(self) -> Path:
+        return Path(self.db_override).resolve() if self.db_override else self.config.db_path
+
+    def open_store(self) -> Store:
+        from worker.store import Store
+
+        store = Store.open(self.db_path)
+        store.register_sources(self.config.sources)
+        return store
+
+
+def fail(message: str, code: int = EXIT_FAILED) -> NoReturn:
+    click.echo(f"Error: {message}", err=True)
+    sys.exit(code)
+
+
+@contextmanager
+def loa_errors() -> Iterator[None]:
+    """Turn Loa's own errors into a clear message and the documented exit code."""
+    from worker.errors import ConfigError, LoaError
+
+    try:
+        yield
+    except ConfigError as error:
+        fail(str(error), EXIT_CONFIG)
+    except LoaError as error:
+        fail(str(error))
+
+
+def emit_json(data: Any) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+@contextmanager
+def run_lock(ctx: Context, command: str) -> Iterator[bool]:
+    """Take the writer lock first; yields False (and says who holds it) when another run has it."""
+    from worker.errors import LockHeld
+    from worker.lock import RunLock
+
+    lock = RunLock(ctx.db_path, command)
+    try:
+        lock.acquire()
+    except LockHeld as held:
+        click.echo(f"Another Loa run is in progress: {held.holder}. Nothing to do; exiting.", err=True)
+        yield False
+        return
+    try:
+        yield True
+    finally:
+        lock.release()
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.option(
+    "--config",
+    "config_path",
+    envvar="LOA_CONFIG",
+    default="sources.yaml",
+    show_default=True,
+    help="Config file (env LOA_CONFIG). Relative paths inside it resolve against its folder.",
+)
+@click.option("--db", "db_path", envvar="LOA_DB", help="SQLite database (env LOA_DB); default from config, data/loa.db.")
+@click.version_option(package_name="loa", message="loa %(version)s")
+@click.pass_context
+def main(click_ctx: click.Context, config_path: str, db_path: str | None) -> None:
+    """Loa: pull scam-awareness material from national sources, review it, and syndicate it to wards.
+
+    Set LOA_NOW (ISO 8601 with offset) to run any command as if at that time.
+    """
+    click_ctx.obj = Context(config_path, db_path)
+
+
+# -- config and sources -------------------------------------------------------------------------
+
+
+@main.group("config")
+def config_group() -> None:
+    """Validate the configuration."""
+
+
+@config_group.command("check")
+@click.option("--json", "as_json", is_flag=True, help="Print the parsed sources as JSON.")
+@click.pass_obj
+def config_check(ctx: Context, as_json: bool) -> None:
+    """Validate the config file and list its sources. Exit 2 when it is invalid."""
+    with loa_errors():
+        config = ctx.config
+        if as_json:
+            emit_json({"config": str(config.path), "db": str(ctx.db_path), "sources": [_source_json(s) for s in config.sources]})
+            return
+        click.echo(f"{config.path}: OK ({len(config.sources)} sources)")
+        click.echo(f"database: {ctx.db_path}\noutputs:  {config.outputs_path}")
+        if config.campaign:
+            c = config.campaign
+            click.echo(f"campaign: {c.name} ({c.start:%d/%m/%Y}–{c.end:%d/%m/%Y})")
+        _print_sources(config)
+
+
+def _source_json(source: Any) -> dict[str, Any]:
+    return {
+        "id": source.id,
+        "name": source.name,
+        "kind": source.kind,
+        "url": source.url,
+        "every": source.every_seconds,
+        "item_kind": source.item_kind.value if source.item_kind else None,
+        "enabled": source.enabled,
+        "respect_robots": source.respect_robots,
+        "rank": source.rank,
+    }
+
+
+def _print_sources(config: Config) -> None:
+    from worker.views import table
+
+    rows = [
+        [s.id, s.kind, _every(s.every_seconds), "yes" if s.enabled else "no", s.url]
+        for s in config.sources
+    ]
+    click.echo(table(rows, ["source", "kind", "every", "enabled", "url"]))
+
+
+def _every(seconds: int) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
+@main.group("sources")
+def sources_group() -> None:
+    """List sources and test their selectors."""
+
+
+@sources_group.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def sources_list(ctx: Context, as_json: bool) -> None:
+    """List the configured sources in trust order (first = most trusted)."""
+    with loa_errors():
+        if as_json:
+            emit_json([_source_json(s) for s in ctx.config.sources])
+        else:
+            _print_sources(ctx.config)
+
+
+@sources_group.command("test")
+@click.argument("source_id")
+@click.option("--json", "as_json", is_flag=True)
+@click.option("--limit", default=10, show_default=True, help="How many extracted items to print.")
+@click.pass_obj
+def sources_test(ctx: Context, source_id: str, as_json: bool, limit: int) -> None:
+    """Fetch and parse SOURCE_ID once, without storing, and print what was extracted.
+
+    Use it to tune selectors after a portal changes its layout. Exit 1 if extraction failed.
+    """
+    from worker.clock import now
+    from worker.pipeline import dry_run_source
+
+    with loa_errors():
+        config = ctx.config
+        source = config.source(source_id)
+        with _fetcher(config) as fetcher:
+            result = dry_run_source(config, source, fetcher, now=now())
+        items = [
+            {
+                "title": i.title,
+                "url": i.url,
+                "published_at": i.published_at.isoformat(),
+                "kind": i.kind.value,
+                "summary": i.summary[:200],
+                "body_chars": len(i.body_text),
+                "attachments": [a.url for a in i.attachments],
+                "image": i.image,
+            }
+            for i in result.items
+        ]
+        if as_json:
+            emit_json(
+                {
+                    "source": source.id,
+                    "ok": result.error is None,
+                    "error": str(result.error) if result.error else None,
+                    "error_kind": result.error.kind if result.error else None,
+                    "items": items,
+                    "warnings": [str(e) for e in result.partial_errors],
+                }
+            )
+        else:
+            click.echo(f"{source.id}: {source.url}")
+            if result.error:
+                click.echo(f"ERROR ({result.error.kind}): {result.error}")
+            else:
+                click.echo(f"{len(items)} items extracted in {result.seconds:.2f}s")
+            for item in items[:limit]:
+                click.echo(f"\n- {item['title']}\n  {item['url']}\n  {item['published_at']}  {item['kind']}  body: {item['body_chars']} chars")
+                if item["summary"]:
+                    click.echo(f"  {item['summary']}")
+                for attachment in item["attachments"]:
+                    click.echo(f"  attachment: {attachment}")
+            for warning in result.partial_errors:
+                click.echo(f"warning: {warning}")
+        if result.error:
+            sys.exit(EXIT_FAILED)
+
+
+@contextmanager
+def _fetcher(config: Config) -> Iterator[Any]:
+    from worker.fetch import Fetcher
+
+    defaults = config.defaults
+    fetcher = Fetcher(
+        user_agent=defaults.user_agent,
+        timeout=defaults.timeout_seconds,
+        max_bytes=defaults.max_bytes,
+        retries=defaults.retries,
+        per_host=defaults.per_host,
+    )
+    try:
+        yield fetcher
+    finally:
+        fetcher.close()
+
+
+# -- sync -----------------------------------------------------------------------------------------
+
+
+@main.command()
+@click.option("--source", "source_ids", multiple=True, metavar="ID", help="Only these sources (due or not).")
+@click.option("--force", is_flag=True, help="Fetch sources that are not due yet (still conditional: a 304 stays a 304).")
+@click.option("--json", "as_json", is_flag=True, help="Print the run as JSON.")
+@click.option("--quiet", "-q", is_flag=True, help="Print nothing unless a source failed.")
+@click.option("--strict", is_flag=True, help="Exit 1 if any source failed.")
+@click.pass_obj
+def sync(ctx: Context, source_ids: tuple[str, ...], force: bool, as_json: bool, quiet: bool, strict: bool) -> None:
+    """Pull new items from every due source into the database.
+
+    Exit 0 when the run completed (even if some sources failed), 1 with --strict if any failed,
+    2 on a configuration error. A second run while one holds the lock exits 0 at once.
+    """
+    with loa_errors():
+        config = ctx.config
+        with run_lock(ctx, "sync") as locked:
+            if not locked:
+                return
+            report = _run_sync(ctx, config, source_ids=source_ids, force=force, show_progress=not (as_json or quiet))
+        _print_sync(report, config, as_json=as_json, quiet=quiet)
+        if strict and report.failed:
+            sys.exit(EXIT_FAILED)
+
+
+def _run_sync(ctx: Context, config: Config, *, source_ids: tuple[str, ...], force: bool, show_progress: bool) -> Any:
+    from worker.clock import now
+    from worker.pipeline import sync as run_sync
+
+    store = ctx.open_store()
+    try:
+        with _fetcher(config) as fetcher:
+            total = len(source_ids) or sum(1 for s in config.sources if s.enabled)
+            if show_progress and sys.stderr.isatty():
+                with click.progressbar(length=total, label="Syncing", file=sys.stderr) as bar:
+                    return run_sync(
+                        config, store, fetcher, now=now(), source_ids=source_ids, force=force, on_result=lambda _r: bar.update(1)
+                    )
+            return run_sync(config, store, fetcher, now=now(), source_ids=source_ids, force=force)
+    finally:
+        store.close()
+
+
+def _print_sync(report: Any, config: Config, *, as_json: bool, quiet: bool) -> None:
+    from worker.views import report_json, table
+
+    if as_json:
+        emit_json(report_json(report))
+        return
+    if quiet and not report.failed:
+        return
+    rows = []
+    for result in report.results:
+        if quiet and result.status.value != "error":
+            continue
+        rows.append(
+            [
+                result.source_id,
+                result.status.value.replace("_", "-"),
+                str(result.new),
+                str(result.updated),
+                str(result.duplicates),
+                f"{result.seconds:.2f}",
+                result.health.value,
+            ]
+        )
+    click.echo(table(rows, ["source", "status", "new", "updated", "duplicates", "seconds", "health"]))
+    totals = report.totals
+    click.echo(
+        f"\n{totals['sources']} sources: {totals['ok']} ok, {totals['not_modified']} not modified, "
+        f"{totals['error']} failed, {totals['skipped']} not due; "
+        f"{totals['new']} new, {totals['updated']} updated, {totals['duplicates']} duplicates"
+    )
+    if report.network_down:
+        click.echo("Every source failed with a network error: the network looks down, so no source was penalised.")
+    for result in report.results:
+        if result.error:
+            click.echo(f"\n{result.source_id} failed ({result.error_kind}): {result.error}", err=True)
+        for warning in result.extra.get("warnings", []):
+            click.echo(f"{result.source_id} warning: {warning}", err=True)
+
+
+# -- items ----------------------------------------------------------------------------------------
+
+
+@main.group("items")
+def items_group() -> None:
+    """Browse stored items."""
+
+
+@items_group.command("list")
+@click.option("--status", type=click.Choice(["new", "duplicate", "held", "approved", "rejected", "withdrawn"]))
+@click.option("--source", "source_id", metavar="ID")
+@click.option("--since", metavar="DATE", help="Published on or after DATE (YYYY-MM-DD, in the config time zone).")
+@click.option("--limit", type=int, default=50, show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def items_list(ctx: Context, status: str | None, source_id: str | None, since: str | None, limit: int, as_json: bool) -> None:
+    """List items, newest first."""
+    from worker.views import item_json, local, table
+
+    with loa_errors():
+        config = ctx.config
+        since_dt = _parse_day(since, config) if since else None
+        store = ctx.open_store()
+        rows = store.items(status=status, source_id=source_id, since=since_dt, limit=limit)
+        store.close()
+        if as_json:
+            emit_json([item_json(r) for r in rows])
+            return
+        table_rows = [
+            [r["id"][:10], r["source_id"], r["kind"], r["status"], local(r["published_at"], config.timezone), _cut(r["title"], 70)]
+            for r in rows
+        ]
+        click.echo(table(table_rows, ["id", "source", "kind", "status", "published", "title"]))
+        click.echo(f"\n{len(rows)} items")
+
+
+def _cut(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _parse_day(text: str, config: Config) -> Any:
+    from worker.dates import parse_datetime
+    from worker.errors import ConfigError
+
+    moment = parse_datetime(text, tz=config.timezone)
+    if moment is None:
+        raise ConfigError(f"{text!r} is not a date", hint="write YYYY-MM-DD")
+    return moment
+
+
+@items_group.command("show")
+@click.argument("item_id")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def items_show(ctx: Context, item_id: str, as_json: bool) -> None:
+    """Show one item (an id prefix is enough when it is unique)."""
+    from worker.views import item_json, local
+
+    with loa_errors():
+        store = ctx.open_store()
+        row = store.item(item_id)
+        store.close()
+        if row is None:
+            fail(f"no item {item_id!r}; `loa items list` shows ids")
+        if as_json:
+            data = item_json(row)
+            data["body_html"] = row["body_html"]
+            emit_json(data)
+            return
+        tz = ctx.config.timezone
+        click.echo(f"{row['title']}\n")
+        for label, value in (
+            ("id", row["id"]),
+            ("source", row["source_id"]),
+            ("kind", row["kind"]),
+            ("status", row["status"] + (f" (copy of {row['duplicate_of']})" if row["duplicate_of"] else "")),
+            ("url", row["url"]),
+            ("published", local(row["published_at"], tz)),
+            ("fetched", local(row["fetched_at"], tz)),
+            ("revision", str(row["revision"]) + (" — changed since approval, needs review" if row["needs_review"] else "")),
+            ("image", row["image"] or "-"),
+        ):
+            click.echo(f"{label:>10}: {value}")
+        for attachment in row["attachments"]:
+            click.echo(f"{'attachment':>10}: {attachment['url']}")
+        if row["tags"]:
+            click.echo(f"{'tags':>10}: {', '.join(row['tags'])}")
+        click.echo(f"\n{row['summary']}\n")
+        if row["body_text"]:
+            click.echo(row["body_text"])
+
+
+# -- status ---------------------------------------------------------------------------------------
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True)
+@click.option("--check", is_flag=True, help="Exit 1 if any enabled source is failing or broken (for cron mail, Nagios).")
+@click.pass_obj
+def status(ctx: Context, as_json: bool, check: bool) -> None:
+    """Health of every source: last success, last error, consecutive errors, next due, items."""
+    from worker.schedule import SourceState
+    from worker.views import local, status_json, table
+
+    with loa_errors():
+        config = ctx.config
+        store = ctx.open_store()
+        states = store.source_states()
+        pending = store.count_items("status = 'new'")
+        store.close()
+        report = [
+            status_json(states.get(s.id, SourceState(id=s.id)), name=s.name, enabled=s.enabled, kind=s.kind)
+            for s in config.sources
+        ]
+        problems = [r for r in report if r["enabled"] and r["health"] in ("failing", "broken")]
+        if as_json:
+            emit_json({"sources": report, "pending_review": pending})
+        elif check:
+            for row in problems:
+                click.echo(f"{row['id']}: {row['health'].upper()}: {row['health_reason']}")
+            if not problems:
+                click.echo(f"OK: {len(report)} sources healthy")
+        else:
+            rows = []
+            for row in report:
+                mark = "!! " if row in problems else ""
+                rows.append(
+                    [
+                        mark + row["id"],
+                        row["health"].upper() if row in problems else row["health"],
+                        local(row["last_success_at"], config.timezone),
+                        str(row["consecutive_errors"]),
+                        local(row["next_due_at"], config.timezone),
+                        str(row["items"]),
+                    ]
+                )
+            click.echo(table(rows, ["source", "health", "last success", "errors", "next due", "items"]))
+            for row in report:
+                if row["last_error"] and row["consecutive_errors"]:
+                    click.echo(f"\n{row['id']} last error ({row['last_error_kind']}, {local(row['last_error_at'], config.timezone)}):\n  {row['last_error']}")
+            click.echo(f"\n{pending} items pending review")
+        if check and problems:
+            sys.exit(EXIT_FAILED)
+
+
+# -- demo -----------------------------------------------------------------------------------------
+
+
+@main.command()
+@click.option("--dir", "demo_dir", default="data/demo", show_default=True, help="Where the demo database and config go.")
+@click.option("--keep-serving", is_flag=True, help="Keep the sample server running until Ctrl-C.")
+def demo(demo_dir: str, keep_serving: bool) -> None:
+    """Run the pipeline end to end on bundled sample sources served from 127.0.0.1."""
+    from worker.demo.runner import run_demo
+
+    with loa_errors():
+        run_demo(Path(demo_dir), echo=click.echo, run=_invoke, keep_serving=keep_serving)
+
+
+def _invoke(args: list[str], env: dict[str, str]) -> int:
+    """Run one `loa` command in-process, as a user would type it, and return its exit code."""
+    old = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        main.main(args=args, prog_name="loa", standalone_mode=False)
+        return 0
+    except SystemExit as exit_:
+        return int(exit_.code or 0)
+    except click.ClickException as error:
+        error.show()
+        return error.exit_code
+    finally:
+        for key, value in old.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+Runner = Callable[[list[str], dict[str, str]], int]
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from worker.urls import canonical_url, host_allowed
+
+BASE = "https://khonggianmang.vn/canh-bao"
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("HTTPS://KhongGianMang.VN:443/bai-viet/a#binh-luan", "https://khonggianmang.vn/bai-viet/a"),
+        ("/bai-viet/a?utm_source=zalo&utm_medium=share&id=3", "https://khonggianmang.vn/bai-viet/a?id=3"),
+        ("https://a.vn/x?fbclid=IwAR0&gclid=1&zarsrc=30&page=2", "https://a.vn/x?page=2"),
+        ("http://a.vn:80", "http://a.vn/"),
+        ("http://a.vn:8080/x", "http://a.vn:8080/x"),
+        ("https://a.vn/tin tức", "https://a.vn/tin%20t%E1%BB%A9c"),
+        ("https://a.vn/%e1%bb%a9", "https://a.vn/%E1%BB%A9"),
+        ("bai-viet/b", "https://khonggianmang.vn/bai-viet/b"),
+    ],
+)
+def test_canonical_examples(raw: str, expected: str) -> None:
+    assert canonical_url(raw, BASE) == expected
+
+
+segment = st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc")), min_size=0, max_size=12)
+
+
+@given(
+    host=st.from_regex(r"[a-zA-Z][a-zA-Z0-9]{0,10}\.(vn|com|gov\.vn)", fullmatch=True),
+    path=st.lists(segment, max_size=4),
+    params=st.lists(st.tuples(st.sampled_from(["id", "page", "utm_source", "fbclid", "q"]), segment), max_size=4),
+    fragment=segment,
+)
+def test_canonicalisation_is_idempotent_and_drops_tracking(
+    host: str, path: list[str], params: list[tuple[str, str]], fragment: str
+) -> None:
+    from urllib.parse import quote
+
+    url = f"https://{host}/" + "/".join(quote(p) for p in path)
+    if params:
+        url += "?" + "&".join(f"{k}={quote(v)}" for k, v in params)
+    url += "#" + quote(fragment)
+    once = canonical_url(url)
+    assert canonical_url(once) == once
+    assert "#" not in once
+    assert "utm_source" not in once and "fbclid" not in once
+    assert once.startswith(f"https://{host.lower()}/")
+
+
+def test_allow_list() -> None:
+    assert host_allowed("https://www.khonggianmang.vn/x", ("khonggianmang.vn",))
+    assert not host_allowed("https://khonggianmang.vn.evil.com/x", ("khonggianmang.vn",))
+    assert host_allowed("https://anything.example/", ())

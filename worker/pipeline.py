@@ -1,0 +1,309 @@
+"""Runs the sync stages in order: fetch → parse → normalise → store. One failing source never stops the run.
+
+Fetching and parsing run in worker threads; every database write happens on the calling thread,
+one transaction per source. Returns results; never prints.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from datetime import datetime, tzinfo
+from typing import Any
+
+from worker.config import Config
+from worker.errors import FetchError, LoaError, ParseError, SourceBroken
+from worker.models import Entry, Fetched, Health, Item, RunStatus, Source, SourceResult
+from worker.normalize import item_id, normalize_entry
+from worker.schedule import SourceState, after_run, is_due
+from worker.sources import adapter_for
+from worker.store import Store
+from worker.urls import canonical_url
+
+ProgressCallback = Callable[[SourceResult], None]
+
+
+class FetchesUrls:
+    """What the pipeline needs from `worker.fetch.Fetcher` (tests may pass anything that fits)."""
+
+    def get(
+        self,
+        url: str,
+        *,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        respect_robots: bool = True,
+        max_bytes: int | None = None,
+        timeout: float | None = None,
+        accept: str | None = None,
+    ) -> Fetched:  # pragma: no cover - protocol
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class Extraction:
+    """What one source's fetch and parse produced, before anything is stored."""
+
+    source: Source
+    fetched: Fetched | None = None
+    items: tuple[Item, ...] = ()
+    error: LoaError | None = None
+    body_hash: str | None = None
+    unchanged_body: bool = False
+    partial_errors: tuple[LoaError, ...] = ()
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class SyncReport:
+    started_at: datetime
+    finished_at: datetime
+    results: tuple[SourceResult, ...]
+    network_down: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def totals(self) -> dict[str, int]:
+        totals = {"sources": len(self.results), "new": 0, "updated": 0, "duplicates": 0}
+        for status in RunStatus:
+            totals[status.value] = 0
+        for result in self.results:
+            totals["new"] += result.new
+            totals["updated"] += result.updated
+            totals["duplicates"] += result.duplicates
+            totals[result.status.value] += 1
+        return totals
+
+    @property
+    def failed(self) -> bool:
+        return any(r.status is RunStatus.ERROR for r in self.results)
+
+
+ACCEPT = {
+    "feed": "application/atom+xml, application/rss+xml, application/xml;q=0.9, text/xml;q=0.8, */*;q=0.5",
+    "json": "application/json, */*;q=0.5",
+    "html": "text/html, application/xhtml+xml;q=0.9, */*;q=0.5",
+}
+
+
+def body_hash(body: bytes) -> str:
+    return hashlib.sha256(body).hexdigest()
+
+
+def extract(
+    source: Source,
+    state: SourceState,
+    fetcher: FetchesUrls,
+    *,
+    known_ids: set[str],
+    now: datetime,
+    tz: tzinfo,
+    reparse: bool = False,
+) -> Extraction:
+    """Fetch and parse one source. Thread-safe: touches no database. Never raises LoaError."""
+    started = time.monotonic()
+    try:
+        fetched = fetcher.get(
+            source.url,
+            etag=state.etag,
+            last_modified=state.last_modified,
+            respect_robots=source.respect_robots,
+            max_bytes=source.max_bytes,
+            timeout=source.timeout_seconds,
+            accept=ACCEPT.get(source.kind),
+        )
+        if fetched.not_modified:
+            return Extraction(source, fetched=fetched, seconds=time.monotonic() - started)
+        digest = body_hash(fetched.body or b"")
+        if digest == state.body_hash and not reparse:
+            return Extraction(
+                source, fetched=fetched, body_hash=digest, unchanged_body=True, seconds=time.monotonic() - started
+            )
+        entries = adapter_for(source.kind)(source, fetched, tz)
+        entries, partial = _enrich(source, entries, fetcher, known_ids, fetched, tz)
+        items = tuple(normalize_entry(source, e, fetched_at=now, base_url=fetched.final_url) for e in entries)
+        # Partial article failures keep the old body hash so the next run parses again.
+        return Extraction(
+            source,
+            fetched=fetched,
+            items=items,
+            body_hash=None if partial else digest,
+            partial_errors=tuple(partial),
+            seconds=time.monotonic() - started,
+        )
+    except LoaError as error:
+        return Extraction(source, error=error, seconds=time.monotonic() - started)
+
+
+def _enrich(
+    source: Source,
+    entries: list[Entry],
+    fetcher: FetchesUrls,
+    known_ids: set[str],
+    listing: Fetched,
+    tz: tzinfo,
+) -> tuple[list[Entry], list[LoaError]]:
+    """Fetch the article page of each entry not seen before (html sources with `article:`)."""
+    if source.kind != "html" or source.html is None or source.html.article is None:
+        return entries, []
+    from worker.sources.html import parse_article
+
+    enriched: list[Entry] = []
+    errors: list[LoaError] = []
+    for entry in entries:
+        key = canonical_url(entry.url, listing.final_url)
+        if item_id(source.id, entry.guid or key) in known_ids:
+            enriched.append(entry)
+            continue
+        try:
+            page = fetcher.get(
+                entry.url,
+                respect_robots=source.respect_robots,
+                max_bytes=source.max_bytes,
+                timeout=source.timeout_seconds,
+                accept=ACCEPT["html"],
+            )
+            enriched.append(parse_article(source, entry, page, tz) if page.body else entry)
+        except (FetchError, SourceBroken, ParseError) as error:
+            # The item waits for the next run rather than being stored without its body.
+            errors.append(error)
+    if entries and not enriched and errors:
+        raise errors[0]
+    return enriched, errors
+
+
+def sync(
+    config: Config,
+    store: Store,
+    fetcher: FetchesUrls,
+    *,
+    now: datetime,
+    source_ids: tuple[str, ...] = (),
+    force: bool = False,
+    on_result: ProgressCallback | None = None,
+) -> SyncReport:
+    """Fetch every due source (or the named ones), store what is new, and report per source."""
+    sources = [config.source(sid) for sid in source_ids] if source_ids else [s for s in config.sources if s.enabled]
+    store.register_sources(config.sources)
+    states = store.source_states()
+    results: dict[str, SourceResult] = {}
+    due: list[Source] = []
+    for source in sources:
+        state = states.get(source.id, SourceState(id=source.id))
+        if is_due(state, now, force=force or bool(source_ids)):
+            due.append(source)
+        else:
+            result = SourceResult(
+                source_id=source.id,
+                status=RunStatus.SKIPPED,
+                url=source.url,
+                health=Health(state.health),
+                health_reason=state.health_reason,
+                extra={"next_due_at": state.next_due_at.isoformat() if state.next_due_at else None},
+            )
+            results[source.id] = result
+            if on_result:
+                on_result(result)
+
+    extractions: list[Extraction] = []
+    if due:
+        known = {s.id: store.known_item_ids(s.id) for s in due}
+        workers = max(1, min(config.defaults.workers, len(due)))
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="loa-fetch") as pool:
+            futures = [
+                pool.submit(
+                    extract,
+                    source,
+                    states.get(source.id, SourceState(id=source.id)),
+                    fetcher,
+                    known_ids=known[source.id],
+                    now=now,
+                    tz=config.timezone,
+                )
+                for source in due
+            ]
+            for future in as_completed(futures):
+                extractions.append(future.result())
+
+    network_down = len(extractions) >= 2 and all(
+        isinstance(x.error, FetchError) and x.error.kind == "network" for x in extractions
+    )
+    order = {s.id: i for i, s in enumerate(config.sources)}
+    # Save in trust order, so that within one run the most trusted copy is stored first.
+    for extraction in sorted(extractions, key=lambda x: order[x.source.id]):
+        result = _save(config, store, extraction, states, now=now, count_error=not network_down)
+        results[extraction.source.id] = result
+        if on_result:
+            on_result(result)
+    ordered = tuple(results[s.id] for s in sources if s.id in results)
+    return SyncReport(
+        started_at=now,
+        finished_at=now,
+        results=ordered,
+        network_down=network_down,
+    )
+
+
+def _save(
+    config: Config,
+    store: Store,
+    extraction: Extraction,
+    states: dict[str, SourceState],
+    *,
+    now: datetime,
+    count_error: bool,
+) -> SourceResult:
+    source = extraction.source
+    state = states.get(source.id, SourceState(id=source.id))
+    fetched = extraction.fetched
+    error = extraction.error
+    if error is None and extraction.partial_errors and not extraction.items:
+        error = extraction.partial_errors[0]
+    new_state = after_run(
+        state,
+        now=now,
+        every_seconds=source.every_seconds,
+        max_backoff_seconds=config.defaults.max_backoff_seconds,
+        alert_after=config.defaults.alert_after,
+        error=str(error) if error else None,
+        error_kind=error.kind if error else None,
+        count_error=count_error,
+        etag=fetched.etag if fetched else None,
+        last_modified=fetched.last_modified if fetched else None,
+        body_hash=extraction.body_hash,
+    )
+    if error is not None:
+        status = RunStatus.ERROR
+    elif fetched is not None and (fetched.not_modified or extraction.unchanged_body):
+        status = RunStatus.NOT_MODIFIED
+    else:
+        status = RunStatus.OK
+    url = getattr(error, "url", "") or (fetched.final_url if fetched else source.url)
+    result = SourceResult(
+        source_id=source.id,
+        status=status,
+        seconds=extraction.seconds,
+        error=error,
+        url=url,
+        health=Health(new_state.health),
+        health_reason=new_state.health_reason,
+        extra={"warnings": [str(e) for e in extraction.partial_errors]} if extraction.partial_errors else {},
+    )
+    final, _ = store.save_run(
+        source,
+        result,
+        items=extraction.items,
+        state=new_state,
+        started_at=now,
+        finished_at=now,
+        http_status=fetched.status if fetched else getattr(error, "status", None),
+    )
+    return final
+
+
+def dry_run_source(config: Config, source: Source, fetcher: FetchesUrls, *, now: datetime) -> Extraction:
+    """Fetch and parse one source without storing anything, ignoring the saved state."""
+    return extract(source, SourceState(id=source.id), fetcher, known_ids=set(), now=now, tz=config.timezone)

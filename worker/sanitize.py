@@ -1,0 +1,73 @@
+"""Sanitise source HTML with an nh3 allow-list and turn HTML into plain text; nothing else."""
+
+from __future__ import annotations
+
+import html as html_lib
+import re
+import unicodedata
+
+import nh3
+
+ALLOWED_TAGS = {
+    "a", "abbr", "b", "blockquote", "br", "caption", "code", "em", "figcaption", "figure",
+    "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "li", "ol", "p", "pre", "small", "strong",
+    "sub", "sup", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "u", "ul",
+}
+ALLOWED_ATTRIBUTES = {
+    "a": {"href", "title"},
+    "img": {"src", "alt", "title", "width", "height"},
+    "td": {"colspan", "rowspan"},
+    "th": {"colspan", "rowspan", "scope"},
+    "abbr": {"title"},
+}
+# Content of these elements is dropped along with the tag: their text is never reader-facing.
+DROPPED_WITH_CONTENT = {"script", "style", "iframe", "object", "embed", "noscript", "template", "svg", "math", "form"}
+URL_SCHEMES = {"http", "https", "mailto", "tel"}
+
+_BLOCK_BREAK = re.compile(r"</(p|div|li|h[1-6]|tr|blockquote|figcaption|pre|section|article)\s*>|<br\s*/?>", re.I)
+_TAG = re.compile(r"<[^>]*>")
+_SPACES = re.compile(r"[ \t\r\f\v\u00a0\u200b]+")
+_BLANK_LINES = re.compile(r"\n\s*\n+")
+
+
+def nfc(text: str) -> str:
+    return unicodedata.normalize("NFC", text)
+
+
+def sanitize_html(fragment: str) -> str:
+    """Keep a safe subset of HTML: no scripts, event handlers, styles or javascript: URLs."""
+    if not fragment:
+        return ""
+    cleaned = nh3.clean(
+        nfc(fragment),
+        tags=ALLOWED_TAGS,
+        clean_content_tags=DROPPED_WITH_CONTENT,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes=URL_SCHEMES,
+        link_rel="noopener noreferrer nofollow",
+        strip_comments=True,
+    )
+    return cleaned.strip()
+
+
+def html_to_text(fragment: str, *, keep_paragraphs: bool = False) -> str:
+    """Plain NFC text from an HTML fragment or an entity-escaped string.
+
+    Unescaping repeats because WordPress titles often arrive double-escaped (`&amp;#8220;`),
+    and escaped markup (`&lt;b&gt;`) becomes tags that must be stripped in turn.
+    """
+    if not fragment:
+        return ""
+    text = _BLOCK_BREAK.sub("\n\n", fragment) if keep_paragraphs else fragment
+    for _ in range(3):
+        before = text
+        if _TAG.search(text):
+            text = nh3.clean(text, tags=set(), clean_content_tags=DROPPED_WITH_CONTENT)
+        text = html_lib.unescape(text)
+        if text == before:
+            break
+    text = nfc(text)
+    if keep_paragraphs:
+        lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
+        return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
+    return _SPACES.sub(" ", text.replace("\n", " ")).strip()

@@ -1,0 +1,28 @@
+"""Source adapters: one per kind, each a pure function from fetched bytes to a list of `Entry`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import tzinfo
+
+from worker.errors import ParseError
+from worker.models import Entry, Fetched, Source
+
+Adapter = Callable[[Source, Fetched, tzinfo], list[Entry]]
+
+
+def adapter_for(kind: str) -> Adapter:
+    """The parse function for a source kind; imported lazily so `loa status` stays fast."""
+    if kind == "feed":
+        from worker.sources.feed import parse_feed
+
+        return parse_feed
+    if kind == "html":
+        from worker.sources.html import parse_listing
+
+        return parse_listing
+    if kind == "json":
+        from worker.sources.json import parse_json
+
+        return parse_json
+    raise ParseError(f"no adapter for source kind {kind!r}")

@@ -1,0 +1,73 @@
+"""Canonical URLs: absolute, lowercase scheme and host, no default port, no fragment, no tracking parameters."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qsl, quote, urlencode, urljoin, urlsplit, urlunsplit
+
+TRACKING_PARAMS = frozenset(
+    {
+        "fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "yclid", "zarsrc", "zaloid",
+        "igshid", "mc_cid", "mc_eid", "_ga", "_gl", "ref_src", "spm", "share_app_id",
+        "is_from_webapp", "sender_device", "_r", "_t",
+    }
+)
+TRACKING_PREFIXES = ("utm_", "pk_", "mtm_")
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+_PERCENT = re.compile(r"%[0-9a-fA-F]{2}")
+# Characters that may stand unescaped in a path or query (RFC 3986 pchar plus '/' and '?').
+_PATH_SAFE = "/:@!$&'()*+,;=-._~%"
+
+
+def is_tracking_param(name: str) -> bool:
+    lowered = name.lower()
+    return lowered in TRACKING_PARAMS or lowered.startswith(TRACKING_PREFIXES)
+
+
+def _normalise_escapes(part: str, safe: str) -> str:
+    # Encode raw non-ASCII and spaces, and uppercase existing escapes, without decoding
+    # anything: decoding %2F into '/' would change what the URL points at.
+    encoded = quote(part, safe=safe)
+    return _PERCENT.sub(lambda m: m.group(0).upper(), encoded)
+
+
+def canonical_url(url: str, base: str | None = None) -> str:
+    """The one spelling of `url` that Loa stores and compares. Idempotent."""
+    raw = url.strip()
+    if base:
+        raw = urljoin(base, raw)
+    parts = urlsplit(raw)
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https"):
+        return raw
+    host = (parts.hostname or "").lower().rstrip(".")
+    try:
+        host = host.encode("idna").decode("ascii") if host and not host.isascii() else host
+    except UnicodeError:
+        pass
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    netloc = host if port in (None, _DEFAULT_PORTS[scheme]) else f"{host}:{port}"
+    if parts.username:
+        userinfo = parts.username + (f":{parts.password}" if parts.password else "")
+        netloc = f"{userinfo}@{netloc}"
+    path = _normalise_escapes(parts.path or "/", _PATH_SAFE)
+    pairs = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not is_tracking_param(k)]
+    query = urlencode(pairs, doseq=False, safe=_PATH_SAFE.replace("&", "").replace("=", "").replace("+", ""))
+    return urlunsplit((scheme, netloc, path, query, ""))
+
+
+def host_of(url: str) -> str:
+    return (urlsplit(url).hostname or "").lower()
+
+
+def host_allowed(url: str, allowed_domains: tuple[str, ...]) -> bool:
+    """True if no allow-list is set, or the URL's host is a listed domain or a subdomain of one."""
+    if not allowed_domains:
+        return True
+    host = host_of(url)
+    return any(host == d or host.endswith("." + d) for d in allowed_domains)
