@@ -108,10 +108,32 @@ def _m1_initial(db: sqlite_utils.Database) -> None:
     db["fetch_log"].create_index(["source_id", "started_at"])
 
 
+def _m20_stories(db: sqlite_utils.Database) -> None:
+    """Stories: a cluster of items about one warning; its id is its founding item's id."""
+    db["stories"].create(
+        {
+            "id": str,
+            "canonical_item_id": str,
+            "title": str,
+            "created_at": str,
+            "updated_at": str,
+        },
+        pk="id",
+    )
+    db["items"].add_column("story_id", str)
+    db["items"].create_index(["story_id"])
+    # Until near-duplicate matching assigns stories, every item founds its own.
+    db.execute("update items set story_id = coalesce(duplicate_of, id)")
+    db.execute(
+        """insert or ignore into stories (id, canonical_item_id, title, created_at, updated_at)
+           select id, id, title, fetched_at, fetched_at from items where duplicate_of is null"""
+    )
+
+
 # Versions are spaced by feature so that work landing in parallel does not collide:
 # 1-9 sync, 10-19 media and health, 20-29 stories, 30-39 review, 40-49 packs and publish,
 # 50-59 broadcast, 60-69 ward desk, 70-79 report, 80-89 deliveries.
-MIGRATIONS: dict[int, Migration] = {1: _m1_initial}
+MIGRATIONS: dict[int, Migration] = {1: _m1_initial, 20: _m20_stories}
 
 
 def utc_text(moment: datetime | None) -> str | None:
@@ -338,7 +360,19 @@ class Store:
             row = item_to_row(item, source.rank)
             old = existing.get(item.id)
             if old is None:
+                row["story_id"] = item.id
                 table.insert(row)
+                self.db["stories"].insert(
+                    {
+                        "id": item.id,
+                        "canonical_item_id": item.id,
+                        "title": item.title,
+                        "created_at": row["fetched_at"],
+                        "updated_at": row["fetched_at"],
+                    },
+                    pk="id",
+                    ignore=True,
+                )
                 new_ids.append(item.id)
             elif old["content_hash"] != item.content_hash:
                 changes = {k: v for k, v in row.items() if k in SOURCE_COLUMNS}
@@ -366,7 +400,7 @@ class Store:
                   union select duplicate_of from items where id in (select id from seed) and duplicate_of is not null
                   union select id from items where duplicate_of in (select id from seed)
                 )
-                select id, source_rank, published_at, fetched_at, status, duplicate_of
+                select id, source_rank, published_at, fetched_at, status, duplicate_of, story_id
                 from items where id in (select id from grp)
                 """,
                 {"url": item.url, "hash": item.content_hash},
@@ -377,6 +411,7 @@ class Store:
         winner = canonical_copy(
             [Copy(r["id"], r["source_rank"] or 0, r["published_at"] or "", r["fetched_at"] or "") for r in rows]
         )
+        self._join_stories(winner.id, [r["story_id"] for r in rows if r["story_id"]])
         for row in rows:
             if row["id"] == winner.id:
                 if row["status"] == Status.DUPLICATE.value or row["duplicate_of"]:
@@ -391,6 +426,24 @@ class Store:
                 [winner.id, row["id"]],
             )
         return winner.id
+
+    def _join_stories(self, canonical_item_id: str, story_ids: list[str]) -> str:
+        """Exact copies share one story: the oldest of their stories survives, led by the canonical copy."""
+        stories = list(
+            self.db.query(
+                f"select id, created_at from stories where id in ({','.join('?' * len(story_ids))}) order by created_at, id",
+                story_ids,
+            )
+        ) if story_ids else []
+        keep = stories[0]["id"] if stories else canonical_item_id
+        for other in stories[1:]:
+            self.db.execute("update items set story_id = ? where story_id = ?", [keep, other["id"]])
+            self.db.execute("delete from stories where id = ?", [other["id"]])
+        title = self.db.execute("select title from items where id = ?", [canonical_item_id]).fetchone()[0]
+        self.db.execute(
+            "update stories set canonical_item_id = ?, title = ? where id = ?", [canonical_item_id, title, keep]
+        )
+        return keep
 
     # -- reading items ------------------------------------------------------------------------
 
