@@ -100,7 +100,9 @@ def run_lock(ctx: Context, command: str) -> Iterator[bool]:
     show_default=True,
     help="Config file (env LOA_CONFIG). Relative paths inside it resolve against its folder.",
 )
-@click.option("--db", "db_path", envvar="LOA_DB", help="SQLite database (env LOA_DB); default from config, data/loa.db.")
+@click.option(
+    "--db", "db_path", envvar="LOA_DB", help="SQLite database (env LOA_DB); default from config, data/loa.db."
+)
 @click.version_option(package_name="loa", message="loa %(version)s")
 @click.pass_context
 def main(click_ctx: click.Context, config_path: str, db_path: str | None) -> None:
@@ -127,7 +129,13 @@ def config_check(ctx: Context, as_json: bool) -> None:
     with loa_errors():
         config = ctx.config
         if as_json:
-            emit_json({"config": str(config.path), "db": str(ctx.db_path), "sources": [_source_json(s) for s in config.sources]})
+            emit_json(
+                {
+                    "config": str(config.path),
+                    "db": str(ctx.db_path),
+                    "sources": [_source_json(s) for s in config.sources],
+                }
+            )
             return
         click.echo(f"{config.path}: OK ({len(config.sources)} sources)")
         click.echo(f"database: {ctx.db_path}\noutputs:  {config.outputs_path}")
@@ -154,10 +162,7 @@ def _source_json(source: Any) -> dict[str, Any]:
 def _print_sources(config: Config) -> None:
     from worker.views import table
 
-    rows = [
-        [s.id, s.kind, _every(s.every_seconds), "yes" if s.enabled else "no", s.url]
-        for s in config.sources
-    ]
+    rows = [[s.id, s.kind, _every(s.every_seconds), "yes" if s.enabled else "no", s.url] for s in config.sources]
     click.echo(table(rows, ["source", "kind", "every", "enabled", "url"]))
 
 
@@ -234,7 +239,9 @@ def sources_test(ctx: Context, source_id: str, as_json: bool, limit: int) -> Non
             else:
                 click.echo(f"{len(items)} items extracted in {result.seconds:.2f}s")
             for item in items[:limit]:
-                click.echo(f"\n- {item['title']}\n  {item['url']}\n  {item['published_at']}  {item['kind']}  body: {item['body_chars']} chars")
+                click.echo(
+                    f"\n- {item['title']}\n  {item['url']}\n  {item['published_at']}  {item['kind']}  body: {item['body_chars']} chars"
+                )
                 if item["summary"]:
                     click.echo(f"  {item['summary']}")
                 for attachment in item["attachments"]:
@@ -268,7 +275,9 @@ def _fetcher(config: Config) -> Iterator[Any]:
 
 @main.command()
 @click.option("--source", "source_ids", multiple=True, metavar="ID", help="Only these sources (due or not).")
-@click.option("--force", is_flag=True, help="Fetch sources that are not due yet (still conditional: a 304 stays a 304).")
+@click.option(
+    "--force", is_flag=True, help="Fetch sources that are not due yet (still conditional: a 304 stays a 304)."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the run as JSON.")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing unless a source failed.")
 @click.option("--strict", is_flag=True, help="Exit 1 if any source failed.")
@@ -301,7 +310,13 @@ def _run_sync(ctx: Context, config: Config, *, source_ids: tuple[str, ...], forc
             if show_progress and sys.stderr.isatty():
                 with click.progressbar(length=total, label="Syncing", file=sys.stderr) as bar:
                     return run_sync(
-                        config, store, fetcher, now=now(), source_ids=source_ids, force=force, on_result=lambda _r: bar.update(1)
+                        config,
+                        store,
+                        fetcher,
+                        now=now(),
+                        source_ids=source_ids,
+                        force=force,
+                        on_result=lambda _r: bar.update(1),
                     )
             return run_sync(config, store, fetcher, now=now(), source_ids=source_ids, force=force)
     finally:
@@ -362,7 +377,9 @@ def items_group() -> None:
 @click.option("--limit", type=int, default=50, show_default=True)
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
-def items_list(ctx: Context, status: str | None, source_id: str | None, since: str | None, limit: int, as_json: bool) -> None:
+def items_list(
+    ctx: Context, status: str | None, source_id: str | None, since: str | None, limit: int, as_json: bool
+) -> None:
     """List items, newest first."""
     from worker.views import item_json, local, table
 
@@ -376,7 +393,14 @@ def items_list(ctx: Context, status: str | None, source_id: str | None, since: s
             emit_json([item_json(r) for r in rows])
             return
         table_rows = [
-            [r["id"][:10], r["source_id"], r["kind"], r["status"], local(r["published_at"], config.timezone), _cut(r["title"], 70)]
+            [
+                r["id"][:10],
+                r["source_id"],
+                r["kind"],
+                r["status"],
+                local(r["published_at"], config.timezone),
+                _cut(r["title"], 70),
+            ]
             for r in rows
         ]
         click.echo(table(table_rows, ["id", "source", "kind", "status", "published", "title"]))
@@ -426,7 +450,10 @@ def items_show(ctx: Context, item_id: str, as_json: bool) -> None:
             ("url", row["url"]),
             ("published", local(row["published_at"], tz)),
             ("fetched", local(row["fetched_at"], tz)),
-            ("revision", str(row["revision"]) + (" — changed since approval, needs review" if row["needs_review"] else "")),
+            (
+                "revision",
+                str(row["revision"]) + (" — changed since approval, needs review" if row["needs_review"] else ""),
+            ),
             ("image", row["image"] or "-"),
         ):
             click.echo(f"{label:>10}: {value}")
@@ -444,7 +471,9 @@ def items_show(ctx: Context, item_id: str, as_json: bool) -> None:
 
 @main.command()
 @click.option("--json", "as_json", is_flag=True)
-@click.option("--check", is_flag=True, help="Exit 1 if any enabled source is failing or broken (for cron mail, Nagios).")
+@click.option(
+    "--check", is_flag=True, help="Exit 1 if any enabled source is failing or broken (for cron mail, Nagios)."
+)
 @click.pass_obj
 def status(ctx: Context, as_json: bool, check: bool) -> None:
     """Health of every source: last success, last error, consecutive errors, next due, items."""
@@ -486,7 +515,9 @@ def status(ctx: Context, as_json: bool, check: bool) -> None:
             click.echo(table(rows, ["source", "health", "last success", "errors", "next due", "items"]))
             for row in report:
                 if row["last_error"] and row["consecutive_errors"]:
-                    click.echo(f"\n{row['id']} last error ({row['last_error_kind']}, {local(row['last_error_at'], config.timezone)}):\n  {row['last_error']}")
+                    click.echo(
+                        f"\n{row['id']} last error ({row['last_error_kind']}, {local(row['last_error_at'], config.timezone)}):\n  {row['last_error']}"
+                    )
             click.echo(f"\n{pending} items pending review")
         if check and problems:
             sys.exit(EXIT_FAILED)
@@ -496,7 +527,9 @@ def status(ctx: Context, as_json: bool, check: bool) -> None:
 
 
 @main.command()
-@click.option("--dir", "demo_dir", default="data/demo", show_default=True, help="Where the demo database and config go.")
+@click.option(
+    "--dir", "demo_dir", default="data/demo", show_default=True, help="Where the demo database and config go."
+)
 @click.option("--keep-serving", is_flag=True, help="Keep the sample server running until Ctrl-C.")
 def demo(demo_dir: str, keep_serving: bool) -> None:
     """Run the pipeline end to end on bundled sample sources served from 127.0.0.1."""

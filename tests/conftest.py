@@ -31,5 +31,7 @@ def site(tmp_path: Path) -> Iterator[tuple[Path, StaticServer]]:
 
 def write_config(folder: Path, sources_yaml: str, extra: str = "") -> Path:
     path = folder / "sources.yaml"
-    path.write_text(CAMPAIGN + extra + "sources:\n" + textwrap.indent(textwrap.dedent(sources_yaml), "  "), encoding="utf-8")
+    path.write_text(
+        CAMPAIGN + extra + "sources:\n" + textwrap.indent(textwrap.dedent(sources_yaml), "  "), encoding="utf-8"
+    )
     return path

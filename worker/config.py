@@ -222,13 +222,19 @@ def _parse_defaults(value: object) -> Defaults:
     ints = {}
     for key in ("per_host", "workers", "retries", "alert_after"):
         if key in data:
-            if not isinstance(data[key], int) or isinstance(data[key], bool) or data[key] < (0 if key == "retries" else 1):
+            if (
+                not isinstance(data[key], int)
+                or isinstance(data[key], bool)
+                or data[key] < (0 if key == "retries" else 1)
+            ):
                 raise ConfigError(f"expected a positive whole number, got {data[key]!r}", path=f"defaults.{key}")
             ints[key] = data[key]
     return Defaults(
         every_seconds=parse_duration(data["every"], "defaults.every") if "every" in data else base.every_seconds,
         user_agent=_expect_str(data["user_agent"], "defaults.user_agent") if "user_agent" in data else base.user_agent,
-        timeout_seconds=float(parse_duration(data["timeout"], "defaults.timeout")) if "timeout" in data else base.timeout_seconds,
+        timeout_seconds=float(parse_duration(data["timeout"], "defaults.timeout"))
+        if "timeout" in data
+        else base.timeout_seconds,
         max_bytes=parse_size(data["max_bytes"], "defaults.max_bytes") if "max_bytes" in data else base.max_bytes,
         max_backoff_seconds=parse_duration(data["max_backoff"], "defaults.max_backoff")
         if "max_backoff" in data
@@ -273,7 +279,9 @@ def _parse_json_spec(value: object, path: str) -> JsonSpec:
     _check_keys(data, JSON_KEYS, path)
     for key in ("title", "link"):
         if not data.get(key):
-            raise ConfigError("is required for kind: json", path=f"{path}.{key}", hint="a dotted path such as title.rendered")
+            raise ConfigError(
+                "is required for kind: json", path=f"{path}.{key}", hint="a dotted path such as title.rendered"
+            )
     items = data.get("items", "")
     if items is None:
         items = ""
@@ -304,7 +312,11 @@ def _parse_source(value: object, index: int, defaults: Defaults, extra_keys: set
     kinds = SOURCE_KINDS + tuple(sorted(EXTRA_SOURCE_KINDS))
     if kind not in kinds:
         raise ConfigError(f"unknown kind {kind!r}", path=f"{path}.kind", hint=f"expected one of: {', '.join(kinds)}")
-    url = _expect_str(data.get("url", "" if kind in EXTRA_SOURCE_KINDS else None), f"{path}.url", required=kind not in EXTRA_SOURCE_KINDS)
+    url = _expect_str(
+        data.get("url", "" if kind in EXTRA_SOURCE_KINDS else None),
+        f"{path}.url",
+        required=kind not in EXTRA_SOURCE_KINDS,
+    )
     if url and not re.match(r"^https?://[^/\s]+", url):
         raise ConfigError(f"{url!r} is not an http(s) URL", path=f"{path}.url")
     item_kind = None
@@ -320,7 +332,9 @@ def _parse_source(value: object, index: int, defaults: Defaults, extra_keys: set
     html = _parse_html(data["html"], f"{path}.html") if data.get("html") is not None else None
     json_spec = _parse_json_spec(data["json"], f"{path}.json") if data.get("json") is not None else None
     if kind == "html" and html is None:
-        raise ConfigError("is required for kind: html", path=f"{path}.html", hint="give the item, title and link selectors")
+        raise ConfigError(
+            "is required for kind: html", path=f"{path}.html", hint="give the item, title and link selectors"
+        )
     if kind == "json" and json_spec is None:
         raise ConfigError("is required for kind: json", path=f"{path}.json", hint="give at least title and link paths")
     domains = data.get("allowed_domains") or []
@@ -338,9 +352,13 @@ def _parse_source(value: object, index: int, defaults: Defaults, extra_keys: set
         enabled=_expect_bool(data.get("enabled", True), f"{path}.enabled"),
         respect_robots=_expect_bool(data.get("respect_robots", True), f"{path}.respect_robots"),
         agency=_expect_str(data.get("agency"), f"{path}.agency", required=False),
-        timeout_seconds=float(parse_duration(data["timeout"], f"{path}.timeout")) if "timeout" in data else defaults.timeout_seconds,
+        timeout_seconds=float(parse_duration(data["timeout"], f"{path}.timeout"))
+        if "timeout" in data
+        else defaults.timeout_seconds,
         max_bytes=parse_size(data["max_bytes"], f"{path}.max_bytes") if "max_bytes" in data else defaults.max_bytes,
-        user_agent=_expect_str(data["user_agent"], f"{path}.user_agent") if "user_agent" in data else defaults.user_agent,
+        user_agent=_expect_str(data["user_agent"], f"{path}.user_agent")
+        if "user_agent" in data
+        else defaults.user_agent,
         html=html,
         json=json_spec,
         allowed_domains=tuple(d.lower() for d in domains),
@@ -385,7 +403,9 @@ def parse_config(text: str, config_path: Path) -> Config:
     try:
         timezone = ZoneInfo(str(tz_name))
     except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(f"unknown time zone {tz_name!r}", path="timezone", hint="use an IANA name such as Asia/Ho_Chi_Minh") from None
+        raise ConfigError(
+            f"unknown time zone {tz_name!r}", path="timezone", hint="use an IANA name such as Asia/Ho_Chi_Minh"
+        ) from None
     campaign = _parse_campaign(data["campaign"]) if data.get("campaign") is not None else None
     defaults = _parse_defaults(data.get("defaults"))
     sources_raw = data.get("sources") or []
@@ -395,7 +415,9 @@ def parse_config(text: str, config_path: Path) -> Config:
     seen: set[str] = set()
     for index, source in enumerate(sources):
         if source.id in seen:
-            raise ConfigError(f"duplicate source id {source.id!r}", path=f"sources[{index}].id", hint="ids must be unique")
+            raise ConfigError(
+                f"duplicate source id {source.id!r}", path=f"sources[{index}].id", hint="ids must be unique"
+            )
         seen.add(source.id)
     folder = config_path.parent
 

@@ -7,9 +7,7 @@ from datetime import UTC, datetime, tzinfo
 from email.utils import parsedate_to_datetime
 
 # "10/07/2023", "10/7/2023 - 08:30", "Thứ hai, 10/07/2023 08:30", "Đã phát hiện ngày 10/07/2023"
-_VN_DATE = re.compile(
-    r"(?P<d>\d{1,2})[/.-](?P<m>\d{1,2})[/.-](?P<y>\d{4})(?:\D{0,4}(?P<H>\d{1,2})[:hg](?P<M>\d{2})?)?"
-)
+_VN_DATE = re.compile(r"(?P<d>\d{1,2})[/.-](?P<m>\d{1,2})[/.-](?P<y>\d{4})(?:\D{0,4}(?P<H>\d{1,2})[:hg](?P<M>\d{2})?)?")
 _EPOCH = re.compile(r"^\d{9,11}$")
 
 

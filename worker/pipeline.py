@@ -208,7 +208,10 @@ def sync(
             if on_result:
                 on_result(result)
 
+    # Each source is saved as soon as it is parsed, so a kill -9 loses at most the sources in
+    # flight. Network errors wait for the end: only then is it known whether every source failed.
     extractions: list[Extraction] = []
+    deferred: list[Extraction] = []
     if due:
         known = {s.id: store.known_item_ids(s.id) for s in due}
         workers = max(1, min(config.defaults.workers, len(due)))
@@ -226,14 +229,17 @@ def sync(
                 for source in due
             ]
             for future in as_completed(futures):
-                extractions.append(future.result())
+                extraction = future.result()
+                extractions.append(extraction)
+                if _is_network_error(extraction):
+                    deferred.append(extraction)
+                    continue
+                results[extraction.source.id] = _save(config, store, extraction, states, now=now, count_error=True)
+                if on_result:
+                    on_result(results[extraction.source.id])
 
-    network_down = len(extractions) >= 2 and all(
-        isinstance(x.error, FetchError) and x.error.kind == "network" for x in extractions
-    )
-    order = {s.id: i for i, s in enumerate(config.sources)}
-    # Save in trust order, so that within one run the most trusted copy is stored first.
-    for extraction in sorted(extractions, key=lambda x: order[x.source.id]):
+    network_down = len(extractions) >= 2 and len(deferred) == len(extractions)
+    for extraction in deferred:
         result = _save(config, store, extraction, states, now=now, count_error=not network_down)
         results[extraction.source.id] = result
         if on_result:
@@ -245,6 +251,10 @@ def sync(
         results=ordered,
         network_down=network_down,
     )
+
+
+def _is_network_error(extraction: Extraction) -> bool:
+    return isinstance(extraction.error, FetchError) and extraction.error.kind == "network"
 
 
 def _save(

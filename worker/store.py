@@ -27,7 +27,7 @@ Migration = Callable[[sqlite_utils.Database], None]
 
 
 def _m1_initial(db: sqlite_utils.Database) -> None:
-    db["sources"].create(
+    db.table("sources").create(
         {
             "id": str,
             "name": str,
@@ -53,7 +53,7 @@ def _m1_initial(db: sqlite_utils.Database) -> None:
         pk="id",
         defaults={"consecutive_errors": 0, "health": "healthy", "enabled": 1},
     )
-    db["items"].create(
+    db.table("items").create(
         {
             "id": str,
             "source_id": str,
@@ -82,12 +82,12 @@ def _m1_initial(db: sqlite_utils.Database) -> None:
         foreign_keys=[("source_id", "sources", "id")],
         defaults={"revision": 1, "status": "new", "needs_review": 0},
     )
-    db["items"].create_index(["url"])
-    db["items"].create_index(["content_hash"])
-    db["items"].create_index(["status"])
-    db["items"].create_index(["source_id", "published_at"])
-    db["items"].create_index(["duplicate_of"])
-    db["fetch_log"].create(
+    db.table("items").create_index(["url"])
+    db.table("items").create_index(["content_hash"])
+    db.table("items").create_index(["status"])
+    db.table("items").create_index(["source_id", "published_at"])
+    db.table("items").create_index(["duplicate_of"])
+    db.table("fetch_log").create(
         {
             "id": int,
             "source_id": str,
@@ -105,12 +105,12 @@ def _m1_initial(db: sqlite_utils.Database) -> None:
         },
         pk="id",
     )
-    db["fetch_log"].create_index(["source_id", "started_at"])
+    db.table("fetch_log").create_index(["source_id", "started_at"])
 
 
 def _m20_stories(db: sqlite_utils.Database) -> None:
     """Stories: a cluster of items about one warning; its id is its founding item's id."""
-    db["stories"].create(
+    db.table("stories").create(
         {
             "id": str,
             "canonical_item_id": str,
@@ -120,8 +120,8 @@ def _m20_stories(db: sqlite_utils.Database) -> None:
         },
         pk="id",
     )
-    db["items"].add_column("story_id", str)
-    db["items"].create_index(["story_id"])
+    db.table("items").add_column("story_id", str)
+    db.table("items").create_index(["story_id"])
     # Until near-duplicate matching assigns stories, every item founds its own.
     db.execute("update items set story_id = coalesce(duplicate_of, id)")
     db.execute(
@@ -200,7 +200,7 @@ class Store:
     # -- schema -----------------------------------------------------------------------------
 
     def schema_version(self) -> int:
-        if not self.db["_migrations"].exists():
+        if not self.db.table("_migrations").exists():
             return 0
         row = self.db.execute("select max(version) from _migrations").fetchone()
         return int(row[0] or 0)
@@ -208,8 +208,10 @@ class Store:
     def migrate(self) -> list[int]:
         """Apply pending migrations in order, each in its own transaction; returns the versions applied."""
         with self.transaction() as db:
-            db["_migrations"].create({"version": int, "name": str, "applied_at": str}, pk="version", if_not_exists=True)
-        done = {row["version"] for row in self.db["_migrations"].rows}
+            db.table("_migrations").create(
+                {"version": int, "name": str, "applied_at": str}, pk="version", if_not_exists=True
+            )
+        done = {row["version"] for row in self.db.table("_migrations").rows}
         applied = []
         for version in sorted(MIGRATIONS):
             if version in done:
@@ -217,7 +219,7 @@ class Store:
             migration = MIGRATIONS[version]
             with self.transaction() as db:
                 migration(db)
-                db["_migrations"].insert(
+                db.table("_migrations").insert(
                     {"version": version, "name": migration.__name__, "applied_at": iso_utc(datetime.now().astimezone())}
                 )
             applied.append(version)
@@ -229,7 +231,7 @@ class Store:
         """Make the sources table match the config's names, URLs and trust order; keep fetch state."""
         with self.transaction() as db:
             for source in sources:
-                db["sources"].upsert(
+                db.table("sources").upsert(
                     {
                         "id": source.id,
                         "name": source.name,
@@ -292,7 +294,7 @@ class Store:
             outcome = self._save_items(source, items)
             if outcome.new_ids:
                 state = _replace_state(state, last_new_at=finished_at)
-            self.db["sources"].update(
+            self.db.table("sources").update(
                 source.id,
                 {
                     "etag": state.etag,
@@ -325,7 +327,7 @@ class Store:
                 new_ids=outcome.new_ids,
                 extra=result.extra,
             )
-            self.db["fetch_log"].insert(
+            self.db.table("fetch_log").insert(
                 {
                     "source_id": source.id,
                     "started_at": iso_utc(started_at),
@@ -347,22 +349,26 @@ class Store:
         new_ids: list[str] = []
         updated_ids: list[str] = []
         duplicate_ids: list[str] = []
-        table = self.db["items"]
+        table = self.db.table("items")
         unique = {item.id: item for item in items}
-        existing = {
-            row["id"]: row
-            for row in self.db.query(
-                f"select id, content_hash, status, revision from items where id in ({','.join('?' * len(unique))})",
-                list(unique),
-            )
-        } if unique else {}
+        existing = (
+            {
+                row["id"]: row
+                for row in self.db.query(
+                    f"select id, content_hash, status, revision from items where id in ({','.join('?' * len(unique))})",
+                    list(unique),
+                )
+            }
+            if unique
+            else {}
+        )
         for item in unique.values():
             row = item_to_row(item, source.rank)
             old = existing.get(item.id)
             if old is None:
                 row["story_id"] = item.id
                 table.insert(row)
-                self.db["stories"].insert(
+                self.db.table("stories").insert(
                     {
                         "id": item.id,
                         "canonical_item_id": item.id,
@@ -384,12 +390,14 @@ class Store:
                 updated_ids.append(item.id)
             else:
                 continue
-            if self._merge_exact(item) != item.id and item.id in new_ids:
-                duplicate_ids.append(item.id)
-        return SaveOutcome(tuple(new_ids), tuple(updated_ids), tuple(duplicate_ids))
+            duplicate_ids.extend(self._merge_exact(item))
+        return SaveOutcome(tuple(new_ids), tuple(updated_ids), tuple(dict.fromkeys(duplicate_ids)))
 
-    def _merge_exact(self, item: Item) -> str:
-        """Group every copy with the same canonical URL or content hash; point them at the canonical one."""
+    def _merge_exact(self, item: Item) -> list[str]:
+        """Group every copy with the same canonical URL or content hash; point them at the canonical one.
+
+        Returns the ids merged as copies by this call (a trusted copy arriving late merges older ones).
+        """
         rows = list(
             self.db.query(
                 """
@@ -407,7 +415,8 @@ class Store:
             )
         )
         if len(rows) <= 1:
-            return item.id
+            return []
+        merged: list[str] = []
         winner = canonical_copy(
             [Copy(r["id"], r["source_rank"] or 0, r["published_at"] or "", r["fetched_at"] or "") for r in rows]
         )
@@ -420,21 +429,27 @@ class Store:
                         [row["id"]],
                     )
                 continue
+            if row["duplicate_of"] is None:
+                merged.append(row["id"])
             # Only untouched copies become `duplicate`; a reviewer's decision is never overwritten.
             self.db.execute(
                 "update items set duplicate_of = ?, status = case when status in ('new', 'duplicate') then 'duplicate' else status end where id = ?",
                 [winner.id, row["id"]],
             )
-        return winner.id
+        return merged
 
     def _join_stories(self, canonical_item_id: str, story_ids: list[str]) -> str:
         """Exact copies share one story: the oldest of their stories survives, led by the canonical copy."""
-        stories = list(
-            self.db.query(
-                f"select id, created_at from stories where id in ({','.join('?' * len(story_ids))}) order by created_at, id",
-                story_ids,
+        stories = (
+            list(
+                self.db.query(
+                    f"select id, created_at from stories where id in ({','.join('?' * len(story_ids))}) order by created_at, id",
+                    story_ids,
+                )
             )
-        ) if story_ids else []
+            if story_ids
+            else []
+        )
         keep = stories[0]["id"] if stories else canonical_item_id
         for other in stories[1:]:
             self.db.execute("update items set story_id = ? where story_id = ?", [keep, other["id"]])
@@ -487,8 +502,20 @@ class Store:
 
 
 SOURCE_COLUMNS = {
-    "guid", "url", "title", "summary", "body_html", "body_text", "published_at", "fetched_at",
-    "content_hash", "kind", "image", "attachments", "tags", "extra",
+    "guid",
+    "url",
+    "title",
+    "summary",
+    "body_html",
+    "body_text",
+    "published_at",
+    "fetched_at",
+    "content_hash",
+    "kind",
+    "image",
+    "attachments",
+    "tags",
+    "extra",
 }
 
 

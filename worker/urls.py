@@ -2,14 +2,33 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 from urllib.parse import parse_qsl, quote, urlencode, urljoin, urlsplit, urlunsplit
 
 TRACKING_PARAMS = frozenset(
     {
-        "fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "yclid", "zarsrc", "zaloid",
-        "igshid", "mc_cid", "mc_eid", "_ga", "_gl", "ref_src", "spm", "share_app_id",
-        "is_from_webapp", "sender_device", "_r", "_t",
+        "fbclid",
+        "gclid",
+        "dclid",
+        "gbraid",
+        "wbraid",
+        "msclkid",
+        "yclid",
+        "zarsrc",
+        "zaloid",
+        "igshid",
+        "mc_cid",
+        "mc_eid",
+        "_ga",
+        "_gl",
+        "ref_src",
+        "spm",
+        "share_app_id",
+        "is_from_webapp",
+        "sender_device",
+        "_r",
+        "_t",
     }
 )
 TRACKING_PREFIXES = ("utm_", "pk_", "mtm_")
@@ -41,10 +60,8 @@ def canonical_url(url: str, base: str | None = None) -> str:
     if scheme not in ("http", "https"):
         return raw
     host = (parts.hostname or "").lower().rstrip(".")
-    try:
+    with contextlib.suppress(UnicodeError):
         host = host.encode("idna").decode("ascii") if host and not host.isascii() else host
-    except UnicodeError:
-        pass
     if ":" in host and not host.startswith("["):
         host = f"[{host}]"
     try:

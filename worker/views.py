@@ -10,7 +10,18 @@ from worker.models import SourceResult
 from worker.pipeline import SyncReport
 from worker.schedule import SourceState
 
-ITEM_FIELDS = ("id", "source", "kind", "url", "title", "summary", "published_at", "fetched_at", "status", "duplicate_of")
+ITEM_FIELDS = (
+    "id",
+    "source",
+    "kind",
+    "url",
+    "title",
+    "summary",
+    "published_at",
+    "fetched_at",
+    "status",
+    "duplicate_of",
+)
 
 
 def item_json(row: dict[str, Any]) -> dict[str, Any]:

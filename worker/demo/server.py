@@ -6,6 +6,7 @@ import email.utils
 import hashlib
 import mimetypes
 import threading
+import time
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -18,8 +19,9 @@ mimetypes.add_type("application/json", ".json")
 class StaticServer:
     """Serves one folder; `url` is its base. Use as a context manager or call start()/stop()."""
 
-    def __init__(self, root: Path, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(self, root: Path, host: str = "127.0.0.1", port: int = 0, delay: float = 0.0) -> None:
         self.root = root.resolve()
+        self.delay = delay  # seconds added to every response: a slow or distant server
         self.requests = 0
         self.conditional = 0
         self.not_modified = 0
@@ -54,11 +56,13 @@ class StaticServer:
         class Handler(BaseHTTPRequestHandler):
             server_version = "LoaDemo/1"
 
-            def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib name
+            def log_message(self, format: str, *args: object) -> None:
                 return
 
-            def do_GET(self) -> None:  # noqa: N802 - stdlib name
+            def do_GET(self) -> None:
                 server.requests += 1
+                if server.delay:
+                    time.sleep(server.delay)
                 path = unquote(urlsplit(self.path).path)
                 target = (server.root / path.lstrip("/")).resolve()
                 if target.is_dir():

@@ -87,8 +87,7 @@ def parse_article(source: Source, entry: Entry, fetched: Fetched, tz: tzinfo) ->
             hint=TUNE_HINT.format(id=source.id),
         )
     attachments = tuple(
-        Attachment(url=canonical_url(href, fetched.final_url))
-        for href in select_values(root, spec.attachments)
+        Attachment(url=canonical_url(href, fetched.final_url)) for href in select_values(root, spec.attachments)
     )
     published = entry.published
     if published is None:
