@@ -681,3 +681,29 @@ def test_per_host_cap_limits_requests_in_flight(server: Server, sleeps: Sleeps) 
 
     assert all(g.body == RSS for g in got)
     assert state["peak"] == 2
+
+
+def test_a_trickling_body_is_cut_off_after_a_few_read_timeouts(server: Server, sleeps: Sleeps) -> None:
+    def trickle(req: Request) -> None:
+        req.send_response_only(200)
+        req.send_header("Content-Length", str(40 * 100))
+        req.end_headers()
+        for _ in range(40):
+            if req.srv.stop.wait(0.1):
+                return
+            req.wfile.write(b"x" * 100)
+            req.wfile.flush()
+
+    server.routes["/nho-giot.rss"] = trickle
+    with Fetcher(user_agent=UA, sleep=sleeps, retries=0, timeout=0.3) as f:
+        started = time.monotonic()
+        err = fetch_error(lambda: f.get(server.url("/nho-giot.rss"), respect_robots=False))
+    assert time.monotonic() - started < 3.0
+    assert err.kind == "network"
+    assert "to send its body" in err.message and "timeout" in err.hint
+
+
+def test_per_source_user_agent_overrides_the_default(server: Server, fetcher: Fetcher) -> None:
+    server.routes["/feed"] = ok()
+    fetcher.get(server.url("/feed"), respect_robots=False, user_agent="Loa/0.1 (+mailto:vanhoa@thanhhoa.gov.vn)")
+    assert server.headers_of("/feed")[-1]["User-Agent"] == "Loa/0.1 (+mailto:vanhoa@thanhhoa.gov.vn)"

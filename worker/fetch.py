@@ -28,6 +28,7 @@ from worker.models import Fetched
 log = logging.getLogger(__name__)
 
 _CHUNK = 64 * 1024
+BODY_TIME_FACTOR = 4
 _POOL_SIZE = 16
 _MIB = 1024 * 1024
 _DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -126,6 +127,7 @@ class Fetcher:
         max_bytes: int | None = None,
         timeout: float | None = None,
         accept: str | None = None,
+        user_agent: str | None = None,
     ) -> Fetched:
         """GET `url` and return its body, or a 304 `Fetched` with body None.
 
@@ -140,6 +142,8 @@ class Fetcher:
             headers["If-Modified-Since"] = last_modified
         if accept:
             headers["Accept"] = accept
+        if user_agent:
+            headers["User-Agent"] = user_agent
         cap = self.max_bytes if max_bytes is None else max_bytes
         read_timeout = self.timeout if timeout is None else timeout
 
@@ -286,7 +290,11 @@ class Fetcher:
                         allow_redirects=False,
                     )
                     try:
-                        body = self._read_body(url, current, resp, cap) if 200 <= resp.status_code < 300 else None
+                        body = (
+                            self._read_body(url, current, resp, cap, read_timeout)
+                            if 200 <= resp.status_code < 300
+                            else None
+                        )
                     finally:
                         resp.close()
             except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as exc:
@@ -327,17 +335,28 @@ class Fetcher:
         with slot:
             yield
 
-    def _read_body(self, url: str, current: str, resp: requests.Response, cap: int) -> bytes:
+    def _read_body(self, url: str, current: str, resp: requests.Response, cap: int, read_timeout: float) -> bytes:
+        # The read timeout bounds each read, not the whole body: a server trickling bytes could
+        # otherwise hold a worker forever. The whole body gets a few read timeouts' worth.
+        deadline = time.monotonic() + BODY_TIME_FACTOR * read_timeout
         declared = resp.headers.get("Content-Length", "")
         if declared.isdigit() and int(declared) > cap:
             raise self._too_large(url, current, cap, f"it declares {_mib(int(declared))}")
         chunks: list[bytes] = []
         total = 0
-        # iter_content yields decompressed bytes, so the cap also stops gzip bombs.
-        for chunk in resp.iter_content(_CHUNK):
+        # read1 returns whatever has arrived (decompressed, so the cap also stops gzip bombs),
+        # which lets the deadline below be checked even while a server trickles bytes.
+        for chunk in iter(lambda: _read_some(resp), b""):
             total += len(chunk)
             if total > cap:
                 raise self._too_large(url, current, cap, "it kept streaming past the cap")
+            if time.monotonic() > deadline:
+                raise FetchError(
+                    f"{_describe(url, current)} took more than {BODY_TIME_FACTOR * read_timeout:.0f} s to send its body",
+                    url=url,
+                    kind="network",
+                    hint="the server is very slow; raise timeout for this source in sources.yaml if this persists",
+                )
             chunks.append(chunk)
         return b"".join(chunks)
 
@@ -418,6 +437,20 @@ class Fetcher:
 
 
 # -- helpers ---------------------------------------------------------------------------------------
+
+
+def _read_some(resp: requests.Response) -> bytes:
+    """One read1 from the raw stream, with urllib3's errors mapped as requests' iter_content maps them."""
+    try:
+        return bytes(resp.raw.read1(_CHUNK, decode_content=True))
+    except urllib3.exceptions.ProtocolError as exc:
+        raise requests.exceptions.ChunkedEncodingError(exc) from exc
+    except urllib3.exceptions.ReadTimeoutError as exc:
+        raise requests.exceptions.ConnectionError(exc) from exc
+    except urllib3.exceptions.DecodeError as exc:
+        raise requests.exceptions.ContentDecodingError(exc) from exc
+    except urllib3.exceptions.SSLError as exc:
+        raise requests.exceptions.SSLError(exc) from exc
 
 
 def _check_scheme(url: str, current: str) -> None:

@@ -39,6 +39,7 @@ class FetchesUrls:
         max_bytes: int | None = None,
         timeout: float | None = None,
         accept: str | None = None,
+        user_agent: str | None = None,
     ) -> Fetched:  # pragma: no cover - protocol
         raise NotImplementedError
 
@@ -114,6 +115,7 @@ def extract(
             max_bytes=source.max_bytes,
             timeout=source.timeout_seconds,
             accept=ACCEPT.get(source.kind),
+            user_agent=source.user_agent or None,
         )
         if fetched.not_modified:
             return Extraction(source, fetched=fetched, seconds=time.monotonic() - started)
@@ -165,6 +167,7 @@ def _enrich(
                 max_bytes=source.max_bytes,
                 timeout=source.timeout_seconds,
                 accept=ACCEPT["html"],
+                user_agent=source.user_agent or None,
             )
             enriched.append(parse_article(source, entry, page, tz) if page.body else entry)
         except (FetchError, SourceBroken, ParseError) as error:
