@@ -247,3 +247,20 @@ def test_fetch_log_records_every_run(site: tuple[Path, StaticServer], tmp_path: 
     assert line["status"] == status
     assert line["http_status"] == (200 if status == "ok" else 404)
     assert (line["error_kind"] is None) == (status == "ok")
+
+
+def test_robots_refusal_is_an_error_that_says_robots(site: tuple[Path, StaticServer], tmp_path: Path) -> None:
+    root, server = site
+    (root / "robots.txt").write_text("User-agent: *\nDisallow: /rieng/\n", encoding="utf-8")
+    (root / "rieng").mkdir()
+    (root / "rieng" / "feed.xml").write_text(rss(ITEMS), encoding="utf-8")
+    sources = FEED_SOURCE.format(id="cam", url=server.url + "/rieng/feed.xml") + FEED_SOURCE.format(
+        id="dong-y", url=server.url + "/rieng/feed.xml"
+    ).replace("every: 30m", "every: 30m\n  respect_robots: false")
+    config = write_config(tmp_path, sources)
+    report, store = run(config)
+    by_id = {r.source_id: r for r in report.results}
+    assert by_id["cam"].status is RunStatus.ERROR and by_id["cam"].error_kind == "robots"
+    assert "robots.txt" in str(by_id["cam"].error)
+    assert by_id["dong-y"].status is RunStatus.OK and by_id["dong-y"].new == 3
+    assert store.count_items("source_id = 'cam'") == 0
