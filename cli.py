@@ -533,11 +533,19 @@ def _selection_options(func: Callable[..., Any]) -> Callable[..., Any]:
     options = [
         click.option("--source", "source_id", metavar="ID", help="Select stories from this source (bulk)."),
         click.option("--since", metavar="DATE", help="Select stories published on or after DATE (bulk)."),
-        click.option("--kind", type=click.Choice(["article", "warning", "video", "infographic", "document"]), help="Select stories of this kind (bulk)."),
-        click.option("--match", metavar="REGEX", help="Select stories whose title or text matches (case- and tone-insensitive)."),
+        click.option(
+            "--kind",
+            type=click.Choice(["article", "warning", "video", "infographic", "document"]),
+            help="Select stories of this kind (bulk).",
+        ),
+        click.option(
+            "--match", metavar="REGEX", help="Select stories whose title or text matches (case- and tone-insensitive)."
+        ),
         click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation of a bulk (filter) selection."),
         click.option("--json", "as_json", is_flag=True, help="Print what changed as JSON."),
-        click.option("--as", "reviewer", metavar="NAME", help="Reviewer name recorded in the audit (default: your OS user)."),
+        click.option(
+            "--as", "reviewer", metavar="NAME", help="Reviewer name recorded in the audit (default: your OS user)."
+        ),
     ]
     for option in reversed(options):
         func = option(func)
@@ -598,7 +606,9 @@ def _review_action(ctx: Context, action: str, refs: tuple[str, ...], options: di
                         if as_json:
                             emit_json({"ok": True, "action": action, "selected": 0, "changed": [], "refused": []})
                         else:
-                            click.echo(f"No stories match the filters that can be {REVIEW_VERBS[action]}. Nothing changed.")
+                            click.echo(
+                                f"No stories match the filters that can be {REVIEW_VERBS[action]}. Nothing changed."
+                            )
                         return
                     if not _confirm_bulk(action, rows, yes=yes, as_json=as_json):
                         sys.exit(EXIT_FAILED)
@@ -615,9 +625,13 @@ def _confirm_bulk(action: str, rows: list[dict[str, Any]], *, yes: bool, as_json
     if yes:
         return True
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
-        message = f"{len(rows)} stories selected by filter; nothing changed: pass --yes to {action} them without a terminal"
+        message = (
+            f"{len(rows)} stories selected by filter; nothing changed: pass --yes to {action} them without a terminal"
+        )
         if as_json:
-            emit_json({"ok": False, "action": action, "selected": len(rows), "changed": [], "refused": [], "error": message})
+            emit_json(
+                {"ok": False, "action": action, "selected": len(rows), "changed": [], "refused": [], "error": message}
+            )
         click.echo(f"Error: {message}", err=True)
         return False
     for row in rows:
@@ -640,9 +654,14 @@ def _print_outcome(outcome: Any, *, as_json: bool) -> None:
         click.echo(f"Nothing changed: {len(outcome.refused)} refused.", err=True)
         return
     for change in outcome.changes:
-        moved = f"{change.from_status} → {change.to_status}" if change.from_status != change.to_status else change.to_status
+        moved = (
+            f"{change.from_status} → {change.to_status}" if change.from_status != change.to_status else change.to_status
+        )
         label = "undid" if change.action == "undo" else REVIEW_VERBS.get(change.action, change.action)
-        click.echo(f"{label} {change.item_id[:10]} ({moved})" + (f": {change.reason}" if change.reason and change.action != "undo" else ""))
+        click.echo(
+            f"{label} {change.item_id[:10]} ({moved})"
+            + (f": {change.reason}" if change.reason and change.action != "undo" else "")
+        )
     click.echo(f"{len(outcome.changes)} items changed by {outcome.actor.reviewer}.")
 
 
@@ -654,7 +673,15 @@ def _print_outcome(outcome: Any, *, as_json: bool) -> None:
 @click.option("--expires", metavar="DATE", help="Leave outputs after DATE (YYYY-MM-DD, config time zone).")
 @_selection_options
 @click.pass_obj
-def approve(ctx: Context, refs: tuple[str, ...], note: str, topics: tuple[str, ...], priority: str | None, expires: str | None, **options: Any) -> None:
+def approve(
+    ctx: Context,
+    refs: tuple[str, ...],
+    note: str,
+    topics: tuple[str, ...],
+    priority: str | None,
+    expires: str | None,
+    **options: Any,
+) -> None:
     """Approve items or stories for publishing (ID: item id, unique prefix, or story id).
 
     Approving a story's canonical item approves the story as a whole. Re-approving an item whose
@@ -728,7 +755,9 @@ def undo(ctx: Context, reviewer: str | None, as_json: bool) -> None:
 
 
 @main.command()
-@click.option("--item", "item_ref", metavar="ID", help="Only this item (id, prefix) or story (story id: all its items).")
+@click.option(
+    "--item", "item_ref", metavar="ID", help="Only this item (id, prefix) or story (story id: all its items)."
+)
 @click.option("--since", metavar="DATE", help="Only entries on or after DATE (YYYY-MM-DD, config time zone).")
 @click.option("--limit", type=int, help="Only the last N entries.")
 @click.option("--json", "as_json", is_flag=True)
@@ -760,7 +789,9 @@ def audit(ctx: Context, item_ref: str | None, since: str | None, limit: int | No
                 r["reviewer"] + (f" ({r['os_user']})" if r["os_user"] and r["os_user"] != r["reviewer"] else ""),
                 r["action"] + (" (undone)" if r["undone_by"] else ""),
                 r["item_id"][:10],
-                f"{r['from_status']} → {r['to_status']}" if r["from_status"] != r["to_status"] else (r["to_status"] or ""),
+                f"{r['from_status']} → {r['to_status']}"
+                if r["from_status"] != r["to_status"]
+                else (r["to_status"] or ""),
                 r["rule_id"] or "",
                 _cut(r["reason"] or _changed_fields(r), 60),
             ]
@@ -771,7 +802,9 @@ def audit(ctx: Context, item_ref: str | None, since: str | None, limit: int | No
 
 
 def _changed_fields(row: dict[str, Any]) -> str:
-    return ", ".join(f"{k}: {row['after'][k]}" for k in row["after"] if k not in ("status", "reviewed_at", "reviewed_by"))
+    return ", ".join(
+        f"{k}: {row['after'][k]}" for k in row["after"] if k not in ("status", "reviewed_at", "reviewed_by")
+    )
 
 
 @main.command()

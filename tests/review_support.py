@@ -18,17 +18,26 @@ NOW = "2023-07-10T08:00:00+07:00"
 
 # (guid, title, description, pubDate)
 ITEMS = [
-    ("cb-1", "Cảnh báo thủ đoạn giả danh công an gọi điện yêu cầu chuyển tiền",
-     "Đối tượng giả danh cán bộ công an thông báo nạn nhân liên quan đến vụ án và yêu cầu chuyển tiền.",
-     "Mon, 03 Jul 2023 08:00:00 +0700"),
-    ("cb-2", "Lừa đảo đầu tư tiền ảo hứa hẹn lợi nhuận cao",
-     "Các sàn giao dịch tiền ảo không phép dụ dỗ người dân nạp tiền.", "Tue, 04 Jul 2023 08:00:00 +0700"),
-    ("cb-3", "Tuyển cộng tác viên việc làm online, làm nhiệm vụ nhận hoa hồng",
-     "Việc nhẹ lương cao là chiêu trò quen thuộc.", "Wed, 05 Jul 2023 08:00:00 +0700"),
-    ("cb-4", "Quảng cáo: khuyến mãi sim số đẹp",
-     "Mua ngay hôm nay.", "Thu, 06 Jul 2023 08:00:00 +0700"),
-    ("cb-5", "Thông báo lịch cắt điện tuần tới",
-     "Khu vực phường Điện Biên.", "Fri, 07 Jul 2023 08:00:00 +0700"),
+    (
+        "cb-1",
+        "Cảnh báo thủ đoạn giả danh công an gọi điện yêu cầu chuyển tiền",
+        "Đối tượng giả danh cán bộ công an thông báo nạn nhân liên quan đến vụ án và yêu cầu chuyển tiền.",
+        "Mon, 03 Jul 2023 08:00:00 +0700",
+    ),
+    (
+        "cb-2",
+        "Lừa đảo đầu tư tiền ảo hứa hẹn lợi nhuận cao",
+        "Các sàn giao dịch tiền ảo không phép dụ dỗ người dân nạp tiền.",
+        "Tue, 04 Jul 2023 08:00:00 +0700",
+    ),
+    (
+        "cb-3",
+        "Tuyển cộng tác viên việc làm online, làm nhiệm vụ nhận hoa hồng",
+        "Việc nhẹ lương cao là chiêu trò quen thuộc.",
+        "Wed, 05 Jul 2023 08:00:00 +0700",
+    ),
+    ("cb-4", "Quảng cáo: khuyến mãi sim số đẹp", "Mua ngay hôm nay.", "Thu, 06 Jul 2023 08:00:00 +0700"),
+    ("cb-5", "Thông báo lịch cắt điện tuần tới", "Khu vực phường Điện Biên.", "Fri, 07 Jul 2023 08:00:00 +0700"),
 ]
 
 SOURCES = """\
@@ -68,7 +77,7 @@ class Env:
     config: Path
     server: StaticServer
 
-    def run(self, *args: str, input: str | None = None, user: str = "officer") -> Result:  # noqa: A002 - click's name
+    def run(self, *args: str, input: str | None = None, user: str = "officer") -> Result:
         env = {"LOA_NOW": NOW, "LOA_CONFIG": str(self.config), "LOA_DB": None, "USER": user, "LOGNAME": user}
         return CliRunner().invoke(main, list(args), input=input, env=env, catch_exceptions=False)
 

@@ -52,7 +52,9 @@ class Outcome:
 
 def select(store: Store, action: str, filters: Filters) -> list[dict[str, Any]]:
     """Story-leading items that match the filters and on which `action` is allowed, oldest first."""
-    rows = store.story_leads(statuses=("new", "held", "approved"), source_id=filters.source_id, since=filters.since, kind=filters.kind)
+    rows = store.story_leads(
+        statuses=("new", "held", "approved"), source_id=filters.source_id, since=filters.since, kind=filters.kind
+    )
     if filters.match is not None:
         matcher = compile_match(filters.match)
         rows = [row for row in rows if matcher.search(item_text(row))]
@@ -151,7 +153,9 @@ def outcome_json(outcome: Outcome) -> dict[str, Any]:
                 "from": c.from_status,
                 "to": c.to_status,
                 "reason": c.reason or None,
-                "changes": {k: {"from": c.before[k], "to": c.after[k]} for k in c.after if c.before.get(k) != c.after[k]},
+                "changes": {
+                    k: {"from": c.before[k], "to": c.after[k]} for k in c.after if c.before.get(k) != c.after[k]
+                },
             }
             for c in outcome.changes
         ],

@@ -481,7 +481,9 @@ def _parse_topics(value: object) -> tuple[Topic, ...]:
         _check_keys(data, TOPIC_KEYS, path)
         topic_id = _expect_str(data.get("id"), f"{path}.id")
         if not SLUG_RE.match(topic_id):
-            raise ConfigError(f"{topic_id!r} is not a slug", path=f"{path}.id", hint="use lowercase letters, digits and hyphens")
+            raise ConfigError(
+                f"{topic_id!r} is not a slug", path=f"{path}.id", hint="use lowercase letters, digits and hyphens"
+            )
         if topic_id in {t.id for t in topics}:
             raise ConfigError(f"duplicate topic id {topic_id!r}", path=f"{path}.id", hint="ids must be unique")
         name = nfc(_expect_str(data.get("name"), f"{path}.name"))
@@ -505,7 +507,9 @@ def _parse_rules(value: object, source_ids: set[str], topic_ids: set[str]) -> tu
         source = data.get("source")
         if source is not None and source not in source_ids:
             raise ConfigError(
-                f"unknown source {source!r}", path=f"{path}.source", hint=f"known sources: {', '.join(sorted(source_ids))}"
+                f"unknown source {source!r}",
+                path=f"{path}.source",
+                hint=f"known sources: {', '.join(sorted(source_ids))}",
             )
         raw_match = data.get("match")
         match: str | tuple[str, ...]

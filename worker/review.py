@@ -17,7 +17,12 @@ from worker.errors import ReviewError
 from worker.models import Priority, Rule, RuleAction, Status, Topic
 
 # Officer actions that move an item between statuses.
-STATUS_ACTIONS = {"approve": Status.APPROVED, "reject": Status.REJECTED, "hold": Status.HELD, "withdraw": Status.WITHDRAWN}
+STATUS_ACTIONS = {
+    "approve": Status.APPROVED,
+    "reject": Status.REJECTED,
+    "hold": Status.HELD,
+    "withdraw": Status.WITHDRAWN,
+}
 # Actions that only change Loa's own columns (never the status).
 EDIT_ACTIONS = ("edit", "tag", "priority", "expire", "note")
 EDITABLE_STATUSES = (Status.NEW, Status.HELD, Status.APPROVED)
@@ -283,7 +288,9 @@ def plan(row: Mapping[str, Any], request: Request, *, now: datetime, known_topic
     after = dict(before)
     action = request.action
     if action in STATUS_ACTIONS:
-        after["status"] = next_status(item_id, before["status"], action, needs_review=bool(before["needs_review"])).value
+        after["status"] = next_status(
+            item_id, before["status"], action, needs_review=bool(before["needs_review"])
+        ).value
         if action == "reject" and not request.reason.strip():
             raise ReviewError(f"item {item_id}: a reason is required to reject", hint="pass --reason TEXT")
         if action == "withdraw" and not request.reason.strip():
@@ -342,7 +349,9 @@ def queue_key(row: Mapping[str, Any]) -> tuple[int, int, str, str]:
 
 
 def is_pending(row: Mapping[str, Any]) -> bool:
-    return row.get("status") in PENDING_STATUSES or (row.get("status") == Status.APPROVED and bool(row.get("needs_review")))
+    return row.get("status") in PENDING_STATUSES or (
+        row.get("status") == Status.APPROVED and bool(row.get("needs_review"))
+    )
 
 
 # -- the officer's edit buffer --------------------------------------------------------------------------

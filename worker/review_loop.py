@@ -25,8 +25,15 @@ HELP = """\
   o  open the link      u  undo your last action        ?  this help
   q  quit (run `loa review` again to resume here)"""
 KEYS = "[a]pprove [r]eject [h]old [s]kip [e]dit [t]opic [p]riority e[x]piry [o]pen [u]ndo [?]help [q]uit"
-DONE_VERBS = {"approve": "Approved", "reject": "Rejected", "hold": "Held", "edit": "Edited", "tag": "Tagged",
-              "priority": "Priority set", "expire": "Expiry set"}
+DONE_VERBS = {
+    "approve": "Approved",
+    "reject": "Rejected",
+    "hold": "Held",
+    "edit": "Edited",
+    "tag": "Tagged",
+    "priority": "Priority set",
+    "expire": "Expiry set",
+}
 
 
 @dataclass(frozen=True)
@@ -163,7 +170,9 @@ class ReviewLoop:
                 self.term.echo(f"Refused: {refusal.reason}")
             return None
         others = len(outcome.changes) - 1
-        self.term.echo(DONE_VERBS.get(request.action, "Done") + (f" (and {others} other items of the story)." if others else "."))
+        self.term.echo(
+            DONE_VERBS.get(request.action, "Done") + (f" (and {others} other items of the story)." if others else ".")
+        )
         if advance:
             self.position += 1
         return outcome
@@ -200,7 +209,9 @@ class ReviewLoop:
                 self.term.echo(f"Error: {error}")
                 return
         first = outcome.changes[-1]  # changes run in reverse; the last one is the action's lead item
-        self.term.echo(f"Undid {first.reason.removeprefix('undo ')} of {first.item_id[:10]} (back to {first.to_status}).")
+        self.term.echo(
+            f"Undid {first.reason.removeprefix('undo ')} of {first.item_id[:10]} (back to {first.to_status})."
+        )
         ids = [c.item_id for c in outcome.changes]
         for index, item_id in enumerate(self.queue):
             if item_id in ids:
@@ -240,7 +251,9 @@ class ReviewLoop:
             echo(f"expires: {local(row['expires_at'], tz)}")
         if row.get("review_note"):
             echo(f"note: {row['review_note']}")
-        others = [r for r in self.store.story_items(row["story_id"]) if r["id"] != row["id"]] if row.get("story_id") else []
+        others = (
+            [r for r in self.store.story_items(row["story_id"]) if r["id"] != row["id"]] if row.get("story_id") else []
+        )
         copies = [r for r in self.store.duplicates_of(row["id"]) if r["id"] not in {o["id"] for o in others}]
         for label, rows in (("variant", others), ("duplicate", copies)):
             for other in rows:

@@ -704,7 +704,9 @@ class Store:
         if len(rows) == 1 and ref:
             return decode_item_row(rows[0])
         if rows and ref:
-            raise ReviewError(f"id prefix {ref!r} is ambiguous ({', '.join(r['id'] for r in rows)}, …)", hint="type more of the id")
+            raise ReviewError(
+                f"id prefix {ref!r} is ambiguous ({', '.join(r['id'] for r in rows)}, …)", hint="type more of the id"
+            )
         raise ReviewError(f"no item or story {ref!r}", hint="`loa items list` shows ids")
 
     def story(self, story_id: str | None) -> dict[str, Any] | None:
