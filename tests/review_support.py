@@ -91,7 +91,7 @@ class Env:
     def item_id(self, guid: str) -> str:
         store = self.store()
         try:
-            return str(store.db.execute("select id from items where guid = ?", [guid]).fetchone()[0])
+            return str(store.db.execute("select id from items where url like ?", [f"%/bai/{guid}.html"]).fetchone()[0])
         finally:
             store.close()
 

@@ -10,9 +10,10 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any
 
+from worker.dates import iso_utc
 from worker.errors import ReviewError
 from worker.models import Priority, Rule, RuleAction, Status, Topic
 
@@ -107,7 +108,7 @@ def parse_expiry(text: str, tz: tzinfo) -> str:
         raise ReviewError(f"{text!r} is not a date", hint="write YYYY-MM-DD or DD/MM/YYYY") from None
     # Expiring "on" a day means it still runs that whole day: the instant is the next local midnight.
     end = datetime.combine(day + timedelta(days=1), time(0, 0), tzinfo=tz)
-    return end.astimezone(UTC).isoformat()
+    return iso_utc(end)
 
 
 # -- text matching ------------------------------------------------------------------------------------
@@ -297,7 +298,7 @@ def plan(row: Mapping[str, Any], request: Request, *, now: datetime, known_topic
             raise ReviewError(f"item {item_id}: a reason is required to withdraw", hint="pass --reason TEXT")
         if action == "approve":
             after["needs_review"] = 0
-        after["reviewed_at"] = now.isoformat()
+        after["reviewed_at"] = iso_utc(now)
         after["reviewed_by"] = request.reviewer
     else:
         check_editable(item_id, before["status"], action)
