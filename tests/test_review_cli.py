@@ -146,10 +146,11 @@ def test_bulk_needs_yes_without_a_terminal(tmp_path: Path, site: Site) -> None:
 
 
 def test_story_ids_act_on_the_story_as_a_whole(tmp_path: Path, site: Site) -> None:
-    copy = ("cb-1-copy", ITEMS[0][1], ITEMS[0][2], "Tue, 04 Jul 2023 08:00:00 +0700")
-    env = synced_env(tmp_path, site, items=[*ITEMS, copy])
-    lead, dup, variant = env.item_id("cb-1"), env.item_id("cb-1-copy"), env.item_id("cb-2")
-    assert env.row("cb-1-copy")["duplicate_of"] == lead
+    copies = [(f"cb-1-copy{n}", ITEMS[0][1], ITEMS[0][2], f"Tue, 0{n + 3} Jul 2023 08:00:00 +0700") for n in (1, 2)]
+    env = synced_env(tmp_path, site, items=[*ITEMS, *copies])
+    lead, variant = env.item_id("cb-1"), env.item_id("cb-2")
+    dups = [env.item_id(guid) for guid, *_ in copies]
+    assert {env.row(guid)["duplicate_of"] for guid, *_ in copies} == {lead}
     story = env.row("cb-1")["story_id"]
     store = env.store()
     # Near-duplicate clustering (another stage) puts a variant into the story; simulate it.
@@ -159,8 +160,10 @@ def test_story_ids_act_on_the_story_as_a_whole(tmp_path: Path, site: Site) -> No
     data = env.json("reject", story, "--reason", "Trùng nội dung")
     assert [c["item_id"] for c in data["changed"]] == [lead, variant]
     assert {c["story_id"] for c in data["changed"]} == {story}
-    assert env.row("cb-1-copy")["status"] == "duplicate"
-    result = env.run("approve", dup)
+    assert {env.row(guid)["status"] for guid, *_ in copies} == {"duplicate"}
+    # The story's id may be a copy's own id (the story's founder); any other copy is refused as such.
+    plain_copy = next(d for d in dups if d != story)
+    result = env.run("approve", plain_copy)
     assert result.exit_code == 1 and "is duplicate" in result.output and "canonical copy or its story" in result.output
     assert env.run("undo").exit_code == 0
     assert env.row("cb-1")["status"] == "new" and env.row("cb-2")["status"] == "new"
@@ -219,11 +222,11 @@ def test_review_actions_take_the_run_lock(tmp_path: Path, site: Site) -> None:
 def test_ambiguous_prefix_and_unknown_ids_are_refused(tmp_path: Path, site: Site) -> None:
     env = synced_env(tmp_path, site)
     store = env.store()
-    for fake in ("ffff0001", "ffff0002"):
+    for fake in ("zz000001", "zz000002"):
         store.db.execute("insert into items (id, source_id, title, status) values (?, 'canh-bao', 'x', 'new')", [fake])
     store.close()
-    result = env.run("hold", "ffff")
-    assert result.exit_code == 1 and "id prefix 'ffff' is ambiguous (ffff0001, ffff0002" in result.output
-    assert env.run("hold", "ffff0001").exit_code == 0
+    result = env.run("hold", "zz00")
+    assert result.exit_code == 1 and "id prefix 'zz00' is ambiguous (zz000001, zz000002" in result.output
+    assert env.run("hold", "zz000001").exit_code == 0
     data = json.loads(env.run("approve", "zzzz", "--json").output)
     assert data["refused"] == [{"id": "zzzz", "reason": "no item or story 'zzzz' (`loa items list` shows ids)"}]
