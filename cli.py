@@ -523,6 +523,333 @@ def status(ctx: Context, as_json: bool, check: bool) -> None:
             sys.exit(EXIT_FAILED)
 
 
+# -- review ---------------------------------------------------------------------------------------
+
+REVIEW_VERBS = {"approve": "approved", "reject": "rejected", "hold": "held", "withdraw": "withdrew", "undo": "undid"}
+
+
+def _selection_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Options shared by approve, reject, hold and withdraw: bulk filters, confirmation, JSON, reviewer."""
+    options = [
+        click.option("--source", "source_id", metavar="ID", help="Select stories from this source (bulk)."),
+        click.option("--since", metavar="DATE", help="Select stories published on or after DATE (bulk)."),
+        click.option(
+            "--kind",
+            type=click.Choice(["article", "warning", "video", "infographic", "document"]),
+            help="Select stories of this kind (bulk).",
+        ),
+        click.option(
+            "--match", metavar="REGEX", help="Select stories whose title or text matches (case- and tone-insensitive)."
+        ),
+        click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation of a bulk (filter) selection."),
+        click.option("--json", "as_json", is_flag=True, help="Print what changed as JSON."),
+        click.option(
+            "--as", "reviewer", metavar="NAME", help="Reviewer name recorded in the audit (default: your OS user)."
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _actor(reviewer: str | None) -> Any:
+    import getpass
+
+    from worker.store import Actor
+
+    os_user = getpass.getuser()
+    name = (reviewer or os_user).strip()
+    if not name:
+        fail("--as needs a name")
+    return Actor(reviewer=name, os_user=os_user)
+
+
+def _review_action(ctx: Context, action: str, refs: tuple[str, ...], options: dict[str, Any], **request: Any) -> None:
+    """Shared body of approve, reject, hold and withdraw: select, confirm, lock, act, print, exit."""
+    from worker.approvals import Filters, act, select
+    from worker.clock import now
+    from worker.review import Request, compile_match
+
+    as_json, yes = options["as_json"], options["yes"]
+    with loa_errors():
+        config = ctx.config
+        filters = Filters(
+            source_id=options["source_id"],
+            since=_parse_day(options["since"], config) if options["since"] else None,
+            kind=options["kind"],
+            match=options["match"],
+        )
+        if refs and filters.given:
+            fail("give IDs or filters (--source, --since, --kind, --match), not both")
+        if not refs and not filters.given:
+            fail("give at least one ID, or select stories with --source, --since, --kind or --match")
+        if filters.source_id:
+            config.source(filters.source_id)
+        if filters.match is not None:
+            import re
+
+            try:
+                compile_match(filters.match)
+            except re.error as exc:
+                fail(f"--match {filters.match!r} is not a valid regular expression: {exc}")
+        actor = _actor(options["reviewer"])
+        req = Request(action=action, reviewer=actor.reviewer, **request)
+        with run_lock(ctx, action) as locked:
+            if not locked:
+                sys.exit(EXIT_FAILED)
+            store = ctx.open_store()
+            try:
+                ids = list(refs)
+                if filters.given:
+                    rows = select(store, action, filters)
+                    if not rows:
+                        if as_json:
+                            emit_json({"ok": True, "action": action, "selected": 0, "changed": [], "refused": []})
+                        else:
+                            click.echo(
+                                f"No stories match the filters that can be {REVIEW_VERBS[action]}. Nothing changed."
+                            )
+                        return
+                    if not _confirm_bulk(action, rows, yes=yes, as_json=as_json):
+                        sys.exit(EXIT_FAILED)
+                    ids = [row["id"] for row in rows]
+                outcome = act(store, ids, req, actor=actor, now=now(), known_topics=tuple(t.id for t in config.topics))
+            finally:
+                store.close()
+        _print_outcome(outcome, as_json=as_json)
+        if not outcome.ok:
+            sys.exit(EXIT_FAILED)
+
+
+def _confirm_bulk(action: str, rows: list[dict[str, Any]], *, yes: bool, as_json: bool) -> bool:
+    if yes:
+        return True
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        message = (
+            f"{len(rows)} stories selected by filter; nothing changed: pass --yes to {action} them without a terminal"
+        )
+        if as_json:
+            emit_json(
+                {"ok": False, "action": action, "selected": len(rows), "changed": [], "refused": [], "error": message}
+            )
+        click.echo(f"Error: {message}", err=True)
+        return False
+    for row in rows:
+        click.echo(f"  {row['id'][:10]}  {row['source_id']:<24} {row['status']:<8} {_cut(row['title'], 70)}")
+    if click.confirm(f"{action.capitalize()} these {len(rows)} stories?", default=False):
+        return True
+    click.echo("Nothing changed.", err=True)
+    return False
+
+
+def _print_outcome(outcome: Any, *, as_json: bool) -> None:
+    from worker.approvals import outcome_json
+
+    if as_json:
+        emit_json(outcome_json(outcome))
+        return
+    for refusal in outcome.refused:
+        click.echo(f"Refused {refusal.ref}: {refusal.reason}", err=True)
+    if outcome.refused:
+        click.echo(f"Nothing changed: {len(outcome.refused)} refused.", err=True)
+        return
+    for change in outcome.changes:
+        moved = (
+            f"{change.from_status} → {change.to_status}" if change.from_status != change.to_status else change.to_status
+        )
+        label = "undid" if change.action == "undo" else REVIEW_VERBS.get(change.action, change.action)
+        click.echo(
+            f"{label} {change.item_id[:10]} ({moved})"
+            + (f": {change.reason}" if change.reason and change.action != "undo" else "")
+        )
+    click.echo(f"{len(outcome.changes)} items changed by {outcome.actor.reviewer}.")
+
+
+@main.command()
+@click.argument("refs", nargs=-1, metavar="[ID]...")
+@click.option("--note", default="", help="A note kept with the decision.")
+@click.option("--topic", "topics", multiple=True, metavar="T", help="Add a topic (repeatable; adds to auto-tags).")
+@click.option("--priority", metavar="P", help="thuong, uu-tien, khan-cap (or thường, ưu tiên, khẩn cấp).")
+@click.option("--expires", metavar="DATE", help="Leave outputs after DATE (YYYY-MM-DD, config time zone).")
+@_selection_options
+@click.pass_obj
+def approve(
+    ctx: Context,
+    refs: tuple[str, ...],
+    note: str,
+    topics: tuple[str, ...],
+    priority: str | None,
+    expires: str | None,
+    **options: Any,
+) -> None:
+    """Approve items or stories for publishing (ID: item id, unique prefix, or story id).
+
+    Approving a story's canonical item approves the story as a whole. Re-approving an item whose
+    source changed clears its needs-review flag. Exit 1 (nothing changed) if any ID is refused.
+    """
+    from worker.review import parse_expiry, parse_priority
+
+    with loa_errors():
+        _review_action(
+            ctx,
+            "approve",
+            refs,
+            options,
+            reason=note,
+            topics=topics,
+            priority=parse_priority(priority) if priority else None,
+            expires_at=parse_expiry(expires, ctx.config.timezone) if expires is not None else None,
+        )
+
+
+@main.command()
+@click.argument("refs", nargs=-1, metavar="[ID]...")
+@click.option("--reason", required=True, help="Why it is rejected (kept in the audit).")
+@_selection_options
+@click.pass_obj
+def reject(ctx: Context, refs: tuple[str, ...], reason: str, **options: Any) -> None:
+    """Reject items or stories: they will never be published."""
+    _review_action(ctx, "reject", refs, options, reason=reason)
+
+
+@main.command()
+@click.argument("refs", nargs=-1, metavar="[ID]...")
+@click.option("--note", default="", help="A note kept with the decision.")
+@_selection_options
+@click.pass_obj
+def hold(ctx: Context, refs: tuple[str, ...], note: str, **options: Any) -> None:
+    """Hold items or stories for a later decision (approve or reject them afterwards)."""
+    _review_action(ctx, "hold", refs, options, reason=note)
+
+
+@main.command()
+@click.argument("refs", nargs=-1, metavar="[ID]...")
+@click.option("--reason", required=True, help="Why it is withdrawn (kept in the audit).")
+@_selection_options
+@click.pass_obj
+def withdraw(ctx: Context, refs: tuple[str, ...], reason: str, **options: Any) -> None:
+    """Withdraw approved items or stories; the next publish removes them everywhere."""
+    _review_action(ctx, "withdraw", refs, options, reason=reason)
+
+
+@main.command()
+@click.option("--as", "reviewer", metavar="NAME", help="Reviewer whose last action to undo (default: your OS user).")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def undo(ctx: Context, reviewer: str | None, as_json: bool) -> None:
+    """Undo your own last review action (every item it changed). The undo is audited too."""
+    from worker.approvals import undo_last
+    from worker.clock import now
+
+    with loa_errors():
+        actor = _actor(reviewer)
+        with run_lock(ctx, "undo") as locked:
+            if not locked:
+                sys.exit(EXIT_FAILED)
+            store = ctx.open_store()
+            try:
+                outcome = undo_last(store, actor=actor, now=now())
+            finally:
+                store.close()
+        _print_outcome(outcome, as_json=as_json)
+
+
+@main.command()
+@click.option(
+    "--item", "item_ref", metavar="ID", help="Only this item (id, prefix) or story (story id: all its items)."
+)
+@click.option("--since", metavar="DATE", help="Only entries on or after DATE (YYYY-MM-DD, config time zone).")
+@click.option("--limit", type=int, help="Only the last N entries.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def audit(ctx: Context, item_ref: str | None, since: str | None, limit: int | None, as_json: bool) -> None:
+    """Show the audit trail: who changed what, when, from which status to which, and why."""
+    from worker.views import local, table
+
+    with loa_errors():
+        config = ctx.config
+        since_dt = _parse_day(since, config) if since else None
+        store = ctx.open_store()
+        try:
+            item_ids: tuple[str, ...] = ()
+            if item_ref:
+                story = store.story(item_ref)
+                item_ids = tuple(r["id"] for r in store.story_items(story["id"])) if story else ()
+                item_ids = item_ids or (store.find_item(item_ref)["id"],)
+            rows = store.audit(item_ids=item_ids, since=since_dt, limit=limit)
+        finally:
+            store.close()
+        if as_json:
+            emit_json(rows)
+            return
+        table_rows = [
+            [
+                str(r["id"]),
+                local(r["at"], config.timezone),
+                r["reviewer"] + (f" ({r['os_user']})" if r["os_user"] and r["os_user"] != r["reviewer"] else ""),
+                r["action"] + (" (undone)" if r["undone_by"] else ""),
+                r["item_id"][:10],
+                f"{r['from_status']} → {r['to_status']}"
+                if r["from_status"] != r["to_status"]
+                else (r["to_status"] or ""),
+                r["rule_id"] or "",
+                _cut(r["reason"] or _changed_fields(r), 60),
+            ]
+            for r in rows
+        ]
+        click.echo(table(table_rows, ["#", "when", "who", "action", "item", "status", "rule", "reason / change"]))
+        click.echo(f"\n{len(rows)} entries")
+
+
+def _changed_fields(row: dict[str, Any]) -> str:
+    return ", ".join(
+        f"{k}: {row['after'][k]}" for k in row["after"] if k not in ("status", "reviewed_at", "reviewed_by")
+    )
+
+
+@main.command()
+@click.option("--as", "reviewer", metavar="NAME", help="Reviewer name recorded in the audit (default: your OS user).")
+@click.option("--restart", is_flag=True, help="Start from the top of the queue instead of resuming.")
+@click.pass_obj
+def review(ctx: Context, reviewer: str | None, restart: bool) -> None:
+    """Review pending stories one at a time with single keys (press ? for help).
+
+    Highest priority first, then oldest. Quitting keeps your place: `loa review` resumes there.
+    """
+    from worker.clock import now
+    from worker.review_loop import ReviewLoop, Terminal
+
+    with loa_errors():
+        config = ctx.config
+        actor = _actor(reviewer)
+        if not sys.stdin.isatty():
+            fail("`loa review` needs a terminal; use `loa approve`, `loa reject` or `loa hold` in scripts")
+        store = ctx.open_store()
+        term = Terminal(
+            getchar=click.getchar,
+            echo=click.echo,
+            prompt=lambda text: str(click.prompt(text, default="", show_default=False)),
+            edit=lambda text: click.edit(text, extension=".txt"),
+            open_link=_open_link,
+            locked=lambda: run_lock(ctx, "review"),
+            clock=now,
+        )
+        try:
+            ReviewLoop(store, config, actor, term).run(restart=restart)
+        finally:
+            store.close()
+
+
+def _open_link(url: str) -> None:
+    click.echo(f"link: {url}")
+    # Over SSH or without a display a browser would open on the wrong machine, or not at all.
+    desktop = os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY") or sys.platform == "darwin"
+    if desktop and not (os.environ.get("SSH_CONNECTION") or os.environ.get("SSH_TTY")):
+        import webbrowser
+
+        webbrowser.open(url)
+
+
 # -- demo -----------------------------------------------------------------------------------------
 
 

@@ -14,8 +14,10 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from worker import __version__
-from worker.errors import ConfigError
-from worker.models import ArticleSpec, HtmlSpec, ItemKind, JsonSpec, Source
+from worker.errors import ConfigError, ReviewError
+from worker.models import ArticleSpec, HtmlSpec, ItemKind, JsonSpec, Rule, RuleAction, Source, Topic
+from worker.review import compile_match, parse_priority
+from worker.sanitize import nfc
 
 SOURCE_KINDS = ("feed", "html", "json")
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -41,6 +43,8 @@ KNOWN_TOP_KEYS = {
     "db",
     "media",
     "outputs",
+    "rules",
+    "topics",
 }
 SOURCE_KEYS = {
     "id",
@@ -124,6 +128,8 @@ class Config:
     media_path: Path
     outputs_path: Path
     raw: dict[str, Any] = field(default_factory=dict, compare=False)
+    rules: tuple[Rule, ...] = ()
+    topics: tuple[Topic, ...] = ()
 
     @property
     def folder(self) -> Path:
@@ -419,6 +425,8 @@ def parse_config(text: str, config_path: Path) -> Config:
                 f"duplicate source id {source.id!r}", path=f"sources[{index}].id", hint="ids must be unique"
             )
         seen.add(source.id)
+    topics = _parse_topics(data.get("topics"))
+    rules = _parse_rules(data.get("rules"), {s.id for s in sources}, {t.id for t in topics})
     folder = config_path.parent
 
     def resolve(key: str, default: str) -> Path:
@@ -446,4 +454,95 @@ def parse_config(text: str, config_path: Path) -> Config:
         media_path=resolve("media", "data/media"),
         outputs_path=outputs_path,
         raw=data,
+        rules=rules,
+        topics=topics,
     )
+
+
+RULE_KEYS = {"id", "source", "match", "action", "value", "reason"}
+TOPIC_KEYS = {"id", "name", "keywords"}
+
+
+def _keywords(value: object, path: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not value or not all(isinstance(k, str) and k.strip() for k in value):
+        raise ConfigError("expected a non-empty list of keywords", path=path)
+    return tuple(nfc(k.strip()) for k in value)
+
+
+def _parse_topics(value: object) -> tuple[Topic, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise ConfigError("expected a list of topics", path="topics")
+    topics: list[Topic] = []
+    for index, entry in enumerate(value):
+        path = f"topics[{index}]"
+        data = _expect_mapping(entry, path)
+        _check_keys(data, TOPIC_KEYS, path)
+        topic_id = _expect_str(data.get("id"), f"{path}.id")
+        if not SLUG_RE.match(topic_id):
+            raise ConfigError(
+                f"{topic_id!r} is not a slug", path=f"{path}.id", hint="use lowercase letters, digits and hyphens"
+            )
+        if topic_id in {t.id for t in topics}:
+            raise ConfigError(f"duplicate topic id {topic_id!r}", path=f"{path}.id", hint="ids must be unique")
+        name = nfc(_expect_str(data.get("name"), f"{path}.name"))
+        topics.append(Topic(id=topic_id, name=name, keywords=_keywords(data.get("keywords"), f"{path}.keywords")))
+    return tuple(topics)
+
+
+def _parse_rules(value: object, source_ids: set[str], topic_ids: set[str]) -> tuple[Rule, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise ConfigError("expected a list of rules", path="rules")
+    rules: list[Rule] = []
+    for index, entry in enumerate(value):
+        path = f"rules[{index}]"
+        data = _expect_mapping(entry, path)
+        _check_keys(data, RULE_KEYS, path)
+        rule_id = _expect_str(data["id"], f"{path}.id") if data.get("id") is not None else path
+        if rule_id in {r.id for r in rules}:
+            raise ConfigError(f"duplicate rule id {rule_id!r}", path=f"{path}.id", hint="ids must be unique")
+        source = data.get("source")
+        if source is not None and source not in source_ids:
+            raise ConfigError(
+                f"unknown source {source!r}",
+                path=f"{path}.source",
+                hint=f"known sources: {', '.join(sorted(source_ids))}",
+            )
+        raw_match = data.get("match")
+        match: str | tuple[str, ...]
+        if isinstance(raw_match, list):
+            match = _keywords(raw_match, f"{path}.match")
+        else:
+            match = nfc(_expect_str(raw_match, f"{path}.match"))
+        try:
+            compile_match(match)
+        except re.error as exc:
+            raise ConfigError(f"{match!r} is not a valid regular expression: {exc}", path=f"{path}.match") from None
+        try:
+            action = RuleAction(str(data.get("action")))
+        except ValueError:
+            raise ConfigError(
+                f"unknown action {data.get('action')!r}",
+                path=f"{path}.action",
+                hint=f"expected one of: {', '.join(a.value for a in RuleAction)}",
+            ) from None
+        rule_value: str | None = None
+        if action is RuleAction.TAG:
+            rule_value = _expect_str(data.get("value"), f"{path}.value")
+            if rule_value not in topic_ids:
+                raise ConfigError(
+                    f"unknown topic {rule_value!r}", path=f"{path}.value", hint="tag with an id from topics:"
+                )
+        elif action is RuleAction.PRIORITY:
+            try:
+                rule_value = parse_priority(_expect_str(data.get("value"), f"{path}.value")).value
+            except ReviewError as error:
+                raise ConfigError(error.message, path=f"{path}.value", hint=error.hint) from None
+        elif data.get("value") is not None:
+            raise ConfigError(f"is not used by action {action.value}", path=f"{path}.value")
+        reason = nfc(_expect_str(data.get("reason"), f"{path}.reason"))
+        rules.append(Rule(id=rule_id, match=match, action=action, reason=reason, source=source, value=rule_value))
+    return tuple(rules)

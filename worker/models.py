@@ -27,6 +27,50 @@ class Status(StrEnum):
     WITHDRAWN = "withdrawn"
 
 
+class Priority(StrEnum):
+    """Broadcast priority; the value is the ASCII spelling used in JSON and the database."""
+
+    NORMAL = "thuong"
+    HIGH = "uu-tien"
+    URGENT = "khan-cap"
+
+    @property
+    def label(self) -> str:
+        return {"thuong": "thường", "uu-tien": "ưu tiên", "khan-cap": "khẩn cấp"}[self.value]
+
+    @property
+    def rank(self) -> int:
+        return ("thuong", "uu-tien", "khan-cap").index(self.value)
+
+
+class RuleAction(StrEnum):
+    REJECT = "reject"
+    HOLD = "hold"
+    TAG = "tag"
+    PRIORITY = "priority"
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One `rules:` entry: when `match` hits an item's title or text at sync, apply `action`."""
+
+    id: str
+    match: str | tuple[str, ...]  # a regex, or keywords (any one is enough)
+    action: RuleAction
+    reason: str
+    source: str | None = None  # None: every source
+    value: str | None = None  # topic id for tag, Priority value for priority
+
+
+@dataclass(frozen=True)
+class Topic:
+    """One entry of the `topics:` taxonomy; keywords auto-tag items at sync."""
+
+    id: str
+    name: str
+    keywords: tuple[str, ...]
+
+
 class RunStatus(StrEnum):
     """Outcome of one source in one sync run (`status` in `sync --json`)."""
 

@@ -18,9 +18,10 @@ from worker.config import Config
 from worker.errors import FetchError, LoaError, ParseError, SourceBroken
 from worker.models import Entry, Fetched, Health, Item, RunStatus, Source, SourceResult
 from worker.normalize import item_id, normalize_entry
+from worker.review import RuleOutcome, evaluate
 from worker.schedule import SourceState, after_run, is_due
 from worker.sources import adapter_for
-from worker.store import Store
+from worker.store import RuleHook, Store
 from worker.urls import canonical_url
 
 ProgressCallback = Callable[[SourceResult], None]
@@ -313,8 +314,21 @@ def _save(
         started_at=now,
         finished_at=now,
         http_status=fetched.status if fetched else getattr(error, "status", None),
+        rules=rule_hook(config),
     )
     return final
+
+
+def rule_hook(config: Config) -> RuleHook | None:
+    """Rules and topics from the config, run by the store on each new item inside the save's transaction."""
+    if not config.rules and not config.topics:
+        return None
+
+    def decide(item: Item) -> RuleOutcome:
+        text = "\n".join((item.title, item.summary, item.body_text))
+        return evaluate(config.rules, config.topics, source_id=item.source_id, text=text)
+
+    return decide
 
 
 def dry_run_source(config: Config, source: Source, fetcher: FetchesUrls, *, now: datetime) -> Extraction:

@@ -21,6 +21,7 @@ from worker.dates import from_iso, iso_utc
 from worker.dedupe import Copy, canonical_copy
 from worker.errors import StoreError
 from worker.models import Item, Source, SourceResult, Status
+from worker.review import DECISION_FIELDS, Change, RuleOutcome, apply_outcome, decision_state
 from worker.schedule import SourceState
 
 Migration = Callable[[sqlite_utils.Database], None]
@@ -130,10 +131,66 @@ def _m20_stories(db: sqlite_utils.Database) -> None:
     )
 
 
+def _m30_review(db: sqlite_utils.Database) -> None:
+    """Review: the officer's decision columns, the audit trail, approved snapshots and review sessions."""
+    items = db.table("items")
+    # Loa's own columns; source columns (title, summary, body) are never written by review.
+    for column in ("broadcast_title", "broadcast_text", "expires_at", "review_note", "reviewed_at", "reviewed_by"):
+        items.add_column(column, str)
+    items.add_column("priority", str, not_null_default="thuong")
+    items.add_column("topics", str, not_null_default="[]")
+    db.table("audit").create(
+        {
+            "id": int,
+            "batch": str,  # one officer action (or one sync save); undo reverts a whole batch
+            "at": str,
+            "reviewer": str,
+            "os_user": str,
+            "item_id": str,
+            "story_id": str,
+            "action": str,
+            "from_status": str,
+            "to_status": str,
+            "reason": str,
+            "rule_id": str,
+            "before": str,  # JSON: decision columns before
+            "after": str,  # JSON: decision columns after
+            "undone_by": str,  # batch of the undo that reverted this row
+        },
+        pk="id",
+    )
+    db.table("audit").create_index(["item_id", "id"])
+    db.table("audit").create_index(["reviewer", "id"])
+    db.table("audit").create_index(["batch"])
+    db.table("approved_revisions").create(
+        {
+            "id": int,
+            "item_id": str,
+            "revision": int,
+            "url": str,
+            "title": str,
+            "summary": str,
+            "body_html": str,
+            "body_text": str,
+            "broadcast_title": str,
+            "broadcast_text": str,
+            "approved_at": str,
+            "approved_by": str,
+            "audit_id": int,
+        },
+        pk="id",
+    )
+    db.table("approved_revisions").create_index(["item_id", "id"])
+    db.table("review_sessions").create(
+        {"reviewer": str, "queue": str, "position": int, "started_at": str, "updated_at": str},
+        pk="reviewer",
+    )
+
+
 # Versions are spaced by feature so that work landing in parallel does not collide:
 # 1-9 sync, 10-19 media and health, 20-29 stories, 30-39 review, 40-49 packs and publish,
 # 50-59 broadcast, 60-69 ward desk, 70-79 report, 80-89 deliveries.
-MIGRATIONS: dict[int, Migration] = {1: _m1_initial, 20: _m20_stories}
+MIGRATIONS: dict[int, Migration] = {1: _m1_initial, 20: _m20_stories, 30: _m30_review}
 
 
 def utc_text(moment: datetime | None) -> str | None:
@@ -142,6 +199,19 @@ def utc_text(moment: datetime | None) -> str | None:
 
 def _dt(text: str | None) -> datetime | None:
     return from_iso(text) if text else None
+
+
+# Decides rules and topics for one newly stored item (see worker.review.evaluate).
+RuleHook = Callable[[Item], RuleOutcome]
+RULES_REVIEWER = "rules"
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who changes something: the reviewer name (`--as`) and the OS account that ran the command."""
+
+    reviewer: str
+    os_user: str = ""
 
 
 @dataclass(frozen=True)
@@ -288,10 +358,15 @@ class Store:
         started_at: datetime,
         finished_at: datetime,
         http_status: int | None,
+        rules: RuleHook | None = None,
     ) -> tuple[SourceResult, SaveOutcome]:
-        """Items, the source's new fetch state and its log line, in one transaction."""
+        """Items, their rule decisions, the source's new fetch state and its log line, in one transaction."""
         with self.transaction():
             outcome = self._save_items(source, items)
+            if rules is not None:
+                by_id = {item.id: item for item in items}
+                for new_id in outcome.new_ids:
+                    self._apply_rules(by_id[new_id], rules(by_id[new_id]))
             if outcome.new_ids:
                 state = _replace_state(state, last_new_at=finished_at)
             self.db.table("sources").update(
@@ -500,6 +575,244 @@ class Store:
         sql = "select * from fetch_log" + (" where source_id = ?" if source_id else "") + " order by id desc limit ?"
         return list(self.db.query(sql, ([source_id] if source_id else []) + [limit]))
 
+    # -- review -------------------------------------------------------------------------------
+
+    def _apply_rules(self, item: Item, outcome: RuleOutcome) -> None:
+        """Write what rules and topics decided for a new item, with one audit row per rule that fired."""
+        if outcome.empty:
+            return
+        row = self.db.execute("select * from items where id = ?", [item.id]).fetchone()
+        columns = [d[0] for d in self.db.execute("select * from items limit 0").description]
+        current = dict(zip(columns, row, strict=True))
+        after = apply_outcome(current, outcome)
+        before = decision_state(current)
+        at = iso_utc(item.fetched_at)
+        batch = f"sync:{item.id}:{at}"
+        self._write_decisions(item.id, after)
+        for fired in outcome.fired:
+            changes_status = fired.action in ("reject", "hold") and after["status"] != before["status"]
+            self._insert_audit(
+                batch=batch,
+                at=at,
+                actor=Actor(RULES_REVIEWER),
+                item_id=item.id,
+                story_id=current.get("story_id"),
+                action=fired.action,
+                from_status=before["status"],
+                to_status=after["status"] if changes_status else before["status"],
+                reason=fired.reason + (f" ({fired.value})" if fired.value else ""),
+                rule_id=fired.rule_id,
+                before=before,
+                after=after,
+            )
+
+    def _write_decisions(self, item_id: str, state: dict[str, Any]) -> None:
+        values = {key: state[key] for key in DECISION_FIELDS if key in state}
+        if "topics" in values:
+            values["topics"] = json.dumps(list(values["topics"]), ensure_ascii=False)
+        self.db.table("items").update(item_id, values)
+
+    def _insert_audit(
+        self,
+        *,
+        batch: str,
+        at: str,
+        actor: Actor,
+        item_id: str,
+        story_id: str | None,
+        action: str,
+        from_status: str | None,
+        to_status: str | None,
+        reason: str,
+        before: dict[str, Any],
+        after: dict[str, Any],
+        rule_id: str | None = None,
+    ) -> int:
+        changed = {key for key in DECISION_FIELDS if before.get(key) != after.get(key)}
+        cursor = self.db.execute(
+            """insert into audit (batch, at, reviewer, os_user, item_id, story_id, action, from_status, to_status,
+                                  reason, rule_id, before, after)
+               values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            [
+                batch,
+                at,
+                actor.reviewer,
+                actor.os_user or None,
+                item_id,
+                story_id,
+                action,
+                from_status,
+                to_status,
+                reason or None,
+                rule_id,
+                json.dumps({k: before.get(k) for k in sorted(changed)}, ensure_ascii=False),
+                json.dumps({k: after.get(k) for k in sorted(changed)}, ensure_ascii=False),
+            ],
+        )
+        return int(cursor.lastrowid or 0)
+
+    def record_change(self, change: Change, *, actor: Actor, now: datetime, batch: str) -> int:
+        """Write one planned change and its audit row; approving also snapshots the source revision."""
+        at = iso_utc(now)
+        self._write_decisions(change.item_id, change.after)
+        audit_id = self._insert_audit(
+            batch=batch,
+            at=at,
+            actor=actor,
+            item_id=change.item_id,
+            story_id=change.story_id,
+            action=change.action,
+            from_status=change.from_status,
+            to_status=change.to_status,
+            reason=change.reason,
+            before=change.before,
+            after=change.after,
+        )
+        if change.action == "approve":
+            # Publishing keeps the last approved revision even if the source changes it later.
+            self.db.execute(
+                """insert into approved_revisions (item_id, revision, url, title, summary, body_html, body_text,
+                                                   broadcast_title, broadcast_text, approved_at, approved_by, audit_id)
+                   select id, revision, url, title, summary, body_html, body_text, broadcast_title, broadcast_text,
+                          ?, ?, ? from items where id = ?""",
+                [at, actor.reviewer, audit_id, change.item_id],
+            )
+        return audit_id
+
+    def mark_undone(self, audit_ids: list[int], *, by_batch: str) -> None:
+        marks = ",".join("?" * len(audit_ids))
+        self.db.execute(f"update audit set undone_by = ? where id in ({marks})", [by_batch, *audit_ids])
+        self.db.execute(f"delete from approved_revisions where audit_id in ({marks})", audit_ids)
+
+    def find_item(self, ref: str) -> dict[str, Any]:
+        """An item by id, unique id prefix, or story id (then its canonical item); ReviewError otherwise."""
+        from worker.errors import ReviewError
+
+        ref = ref.strip()
+        story = self.db.execute("select canonical_item_id from stories where id = ?", [ref]).fetchone()
+        if story is not None and story[0]:
+            ref = story[0]
+        escaped = ref.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        rows = list(
+            self.db.query(
+                "select * from items where id = ? or id like ? escape '\\' order by id limit 3", [ref, f"{escaped}%"]
+            )
+        )
+        exact = [r for r in rows if r["id"] == ref]
+        if exact:
+            return decode_item_row(exact[0])
+        if len(rows) == 1 and ref:
+            return decode_item_row(rows[0])
+        if rows and ref:
+            raise ReviewError(
+                f"id prefix {ref!r} is ambiguous ({', '.join(r['id'] for r in rows)}, …)", hint="type more of the id"
+            )
+        raise ReviewError(f"no item or story {ref!r}", hint="`loa items list` shows ids")
+
+    def story(self, story_id: str | None) -> dict[str, Any] | None:
+        if not story_id:
+            return None
+        rows = list(self.db.query("select * from stories where id = ?", [story_id]))
+        return rows[0] if rows else None
+
+    def story_items(self, story_id: str) -> list[dict[str, Any]]:
+        sql = "select * from items where story_id = ? order by source_rank, published_at, id"
+        return [decode_item_row(r) for r in self.db.query(sql, [story_id])]
+
+    def duplicates_of(self, item_id: str) -> list[dict[str, Any]]:
+        sql = "select * from items where duplicate_of = ? order by source_rank, published_at, id"
+        return [decode_item_row(r) for r in self.db.query(sql, [item_id])]
+
+    def story_leads(
+        self,
+        *,
+        statuses: tuple[str, ...],
+        source_id: str | None = None,
+        since: datetime | None = None,
+        kind: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """Items that stand for a story (its canonical item, or items without one), oldest first."""
+        where = [f"i.status in ({','.join('?' * len(statuses))})", "(s.id is null or s.canonical_item_id = i.id)"]
+        params: list[Any] = list(statuses)
+        if source_id:
+            where.append("i.source_id = ?")
+            params.append(source_id)
+        if since:
+            where.append("i.published_at >= ?")
+            params.append(iso_utc(since))
+        if kind:
+            where.append("i.kind = ?")
+            params.append(kind)
+        sql = (
+            "select i.* from items i left join stories s on s.id = i.story_id where "
+            + " and ".join(where)
+            + " order by i.published_at, i.id"
+        )
+        return [decode_item_row(r) for r in self.db.query(sql, params)]
+
+    def rule_hits(self, item_id: str) -> list[dict[str, Any]]:
+        sql = "select * from audit where item_id = ? and rule_id is not null order by id"
+        return list(self.db.query(sql, [item_id]))
+
+    def audit(
+        self, *, item_ids: tuple[str, ...] = (), since: datetime | None = None, limit: int | None = None
+    ) -> list[dict[str, Any]]:
+        where: list[str] = []
+        params: list[Any] = []
+        if item_ids:
+            where.append(f"item_id in ({','.join('?' * len(item_ids))})")
+            params.extend(item_ids)
+        if since:
+            where.append("at >= ?")
+            params.append(iso_utc(since))
+        sql = "select * from audit" + (f" where {' and '.join(where)}" if where else "") + " order by id"
+        if limit:
+            sql = f"select * from ({sql.replace(' order by id', ' order by id desc')} limit {int(limit)}) order by id"
+        rows = list(self.db.query(sql, params))
+        for row in rows:
+            row["before"] = json.loads(row["before"] or "{}")
+            row["after"] = json.loads(row["after"] or "{}")
+        return rows
+
+    def last_batch(self, reviewer: str) -> list[dict[str, Any]]:
+        """The audit rows of the reviewer's most recent action that is not an undo and not undone yet."""
+        row = self.db.execute(
+            "select batch from audit where reviewer = ? and action != 'undo' and undone_by is null order by id desc limit 1",
+            [reviewer],
+        ).fetchone()
+        if row is None:
+            return []
+        return list(self.db.query("select * from audit where batch = ? order by id", [row[0]]))
+
+    def raw_item(self, item_id: str) -> dict[str, Any]:
+        return decode_item_row(next(iter(self.db.query("select * from items where id = ?", [item_id]))))
+
+    def review_session(self, reviewer: str) -> dict[str, Any] | None:
+        rows = list(self.db.query("select * from review_sessions where reviewer = ?", [reviewer]))
+        if not rows:
+            return None
+        session = dict(rows[0])
+        session["queue"] = json.loads(session["queue"] or "[]")
+        return session
+
+    def save_review_session(self, reviewer: str, queue: list[str], position: int, *, now: datetime) -> None:
+        with self.transaction() as db:
+            existing = self.review_session(reviewer)
+            db.table("review_sessions").upsert(
+                {
+                    "reviewer": reviewer,
+                    "queue": json.dumps(queue),
+                    "position": position,
+                    "started_at": existing["started_at"] if existing else iso_utc(now),
+                    "updated_at": iso_utc(now),
+                },
+                pk="reviewer",
+            )
+
+    def end_review_session(self, reviewer: str) -> None:
+        with self.transaction():
+            self.db.execute("delete from review_sessions where reviewer = ?", [reviewer])
+
 
 SOURCE_COLUMNS = {
     "guid",
@@ -548,7 +861,7 @@ def item_to_row(item: Item, rank: int) -> dict[str, Any]:
 
 def decode_item_row(row: dict[str, Any]) -> dict[str, Any]:
     decoded = dict(row)
-    for key, empty in (("attachments", []), ("tags", []), ("extra", {})):
+    for key, empty in (("attachments", []), ("tags", []), ("extra", {}), ("topics", [])):
         value = decoded.get(key)
         decoded[key] = json.loads(value) if value else empty
     return decoded
