@@ -324,8 +324,9 @@ def _save(
         error=str(error) if error else None,
         error_kind=error.kind if error else None,
         count_error=count_error,
-        etag=fetched.etag if fetched else None,
-        last_modified=fetched.last_modified if fetched else None,
+        # After a partial run the validators are not kept: a 304 would hide the items still missing.
+        etag=fetched.etag if fetched and not extraction.partial_errors else None,
+        last_modified=fetched.last_modified if fetched and not extraction.partial_errors else None,
         body_hash=extraction.body_hash,
         got_new=error is None and any(item.id not in known for item in extraction.items),
         stale_after_seconds=source.stale_after_seconds,
