@@ -108,7 +108,7 @@ def test_rsshub_mode_refetches_full_caption_and_reads_iframe_variant(
     # The iframe variant (RSSHub's iframe=true): the video id only in the iframe src.
     feed = feed.replace(
         f"<link>https://www.tiktok.com/@{USER}/video/{IDS[1]}</link>", f"<link>https://www.tiktok.com/@{USER}</link>"
-    ).replace(f"<guid isPermaLink=\"false\">https://www.tiktok.com/@{USER}/video/{IDS[1]}</guid>", "")
+    ).replace(f'<guid isPermaLink="false">https://www.tiktok.com/@{USER}/video/{IDS[1]}</guid>', "")
     start = feed.index("<description>&lt;video", feed.index(IDS[0]) + 200)
     end = feed.index("</description>", start)
     feed = (

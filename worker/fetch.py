@@ -180,7 +180,9 @@ class Fetcher:
         except requests.RequestException as exc:
             raise FetchError(f"POST {url} failed: {_root(_causes(exc))}", url=url, kind="network") from exc
         if not 200 <= resp.status_code < 300:
-            raise FetchError(f"POST {url} answered HTTP {resp.status_code}", url=url, kind="http", status=resp.status_code)
+            raise FetchError(
+                f"POST {url} answered HTTP {resp.status_code}", url=url, kind="http", status=resp.status_code
+            )
         return resp.status_code
 
     def robots_allowed(self, url: str) -> bool:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from worker.models import Health
@@ -64,5 +64,9 @@ def is_problem(health: Health | str) -> bool:
     return Health(health) in PROBLEMS
 
 
-def stale_deadline(last_new_at: datetime, stale_after_seconds: int) -> datetime:
-    return last_new_at + timedelta(seconds=stale_after_seconds)
+def current(state: SourceState, *, alert_after: int, stale_after_seconds: int | None, now: datetime) -> SourceState:
+    """The stored state with its health re-judged as of `now`: a quiet source turns stale between runs."""
+    from dataclasses import replace
+
+    verdict = assess(state, alert_after=alert_after, stale_after_seconds=stale_after_seconds, now=now)
+    return replace(state, health=verdict.health.value, health_reason=verdict.reason, health_action=verdict.action)

@@ -32,9 +32,7 @@ def run_command(command: str, payload: str, timeout: float) -> str:
     except OSError as exc:
         raise LoaError(f"alert command could not start: {exc}", kind="alert") from None
     if proc.returncode != 0:
-        raise LoaError(
-            f"alert command exited {proc.returncode}: {proc.stderr.strip()[:200] or command}", kind="alert"
-        )
+        raise LoaError(f"alert command exited {proc.returncode}: {proc.stderr.strip()[:200] or command}", kind="alert")
     return "command: ok"
 
 

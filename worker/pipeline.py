@@ -164,9 +164,7 @@ def _tiktok(
             url, respect_robots=source.respect_robots, max_bytes=source.max_bytes, timeout=source.timeout_seconds
         )
 
-    return parse_tiktok(
-        source, listing, tz, fetch=follow, seen=lambda guid: item_id(source.id, guid) in known_ids
-    )
+    return parse_tiktok(source, listing, tz, fetch=follow, seen=lambda guid: item_id(source.id, guid) in known_ids)
 
 
 def _enrich(

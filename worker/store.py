@@ -584,9 +584,7 @@ class Store:
             )
         )
 
-    def media_done(
-        self, media_id: int, *, sha256: str, size: int, content_type: str, path: str, now: datetime
-    ) -> None:
+    def media_done(self, media_id: int, *, sha256: str, size: int, content_type: str, path: str, now: datetime) -> None:
         with self.transaction() as db:
             db.execute(
                 """update media set status = 'ok', error = null, attempts = attempts + 1, sha256 = ?, bytes = ?,
