@@ -107,8 +107,10 @@ def test_allowed_domains_flags_off_domain_items_and_attachments(
     (root / "files").mkdir()
     (root / "files/cam-nang.pdf").write_bytes(PDF)
     items = [("cam-nang", "Cẩm nang nhận diện lừa đảo", "/files/cam-nang.pdf")]
-    body = feed(server.url, items) + ""
-    body = body.replace("</channel>", "<item><title>Tin lạ</title><link>https://lua-dao.example/tin</link></item></channel>")
+    body = feed(server.url, items)
+    body = body.replace(
+        "</channel>", "<item><title>Tin lạ</title><link>https://lua-dao.example/tin</link></item></channel>"
+    )
     (root / "feed.xml").write_text(body, encoding="utf-8")
     config = write_config(
         tmp_path, SOURCE.format(url=server.url + "/feed.xml", extra="  allowed_domains: [chongluadao.vn]\n")
