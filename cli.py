@@ -353,6 +353,18 @@ def _print_sync(report: Any, config: Config, *, as_json: bool, quiet: bool) -> N
         f"{totals['error']} failed, {totals['skipped']} not due; "
         f"{totals['new']} new, {totals['updated']} updated, {totals['duplicates']} duplicates"
     )
+    media = [r.extra["media"] for r in report.results if r.extra.get("media")]
+    if media:
+        click.echo(
+            f"media: {sum(m['downloaded'] for m in media)} files downloaded, "
+            f"{sum(m['failed'] for m in media)} failed (retried on the next sync)"
+        )
+    for result in report.results:
+        alert = result.extra.get("alert")
+        if alert:
+            click.echo(
+                f"alert {alert['status']}: {result.source_id} {alert['from']} → {alert['to']}: {alert['reason']}"
+            )
     if report.network_down:
         click.echo("Every source failed with a network error: the network looks down, so no source was penalised.")
     for result in report.results:

@@ -1,6 +1,7 @@
 """A static file server on 127.0.0.1 with ETag, Last-Modified and 304s, for the demo and tests.
 
-A query whose value is a URL (`/oembed?url=…/video/123`) is answered from `<path>/<its last segment>[.json]`.
+A query whose value is a URL (`/oembed?url=…/video/123`) is answered from `<path>/<its last segment>[.json]`;
+`{base}` in a text body becomes the server's own address (absolute URLs in stand-in API answers).
 """
 
 from __future__ import annotations
@@ -76,6 +77,8 @@ class StaticServer:
                     self.send_error(HTTPStatus.NOT_FOUND)
                     return
                 body = target.read_bytes()
+                if target.suffix in (".json", ".html", ".xml"):
+                    body = body.replace(b"{base}", server.url.encode())
                 etag = '"' + hashlib.sha256(body).hexdigest()[:16] + '"'
                 modified = email.utils.formatdate(target.stat().st_mtime, usegmt=True)
                 if self.headers.get("If-None-Match") or self.headers.get("If-Modified-Since"):
