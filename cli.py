@@ -353,6 +353,18 @@ def _print_sync(report: Any, config: Config, *, as_json: bool, quiet: bool) -> N
         f"{totals['error']} failed, {totals['skipped']} not due; "
         f"{totals['new']} new, {totals['updated']} updated, {totals['duplicates']} duplicates"
     )
+    media = [r.extra["media"] for r in report.results if r.extra.get("media")]
+    if media:
+        click.echo(
+            f"media: {sum(m['downloaded'] for m in media)} files downloaded, "
+            f"{sum(m['failed'] for m in media)} failed (retried on the next sync)"
+        )
+    for result in report.results:
+        alert = result.extra.get("alert")
+        if alert:
+            click.echo(
+                f"alert {alert['status']}: {result.source_id} {alert['from']} → {alert['to']}: {alert['reason']}"
+            )
     if report.network_down:
         click.echo("Every source failed with a network error: the network looks down, so no source was penalised.")
     for result in report.results:
@@ -427,17 +439,20 @@ def _parse_day(text: str, config: Config) -> Any:
 @click.pass_obj
 def items_show(ctx: Context, item_id: str, as_json: bool) -> None:
     """Show one item (an id prefix is enough when it is unique)."""
-    from worker.views import item_json, local
+    from worker.views import item_json, local, media_json
 
     with loa_errors():
         store = ctx.open_store()
         row = store.item(item_id)
+        media = [media_json(m) for m in store.item_media(row["id"])] if row else []
         store.close()
         if row is None:
             fail(f"no item {item_id!r}; `loa items list` shows ids")
         if as_json:
             data = item_json(row)
             data["body_html"] = row["body_html"]
+            data["media"] = media
+            data["player_url"] = row["extra"].get("player_url")
             emit_json(data)
             return
         tz = ctx.config.timezone
@@ -457,8 +472,16 @@ def items_show(ctx: Context, item_id: str, as_json: bool) -> None:
             ("image", row["image"] or "-"),
         ):
             click.echo(f"{label:>10}: {value}")
+        if row["extra"].get("player_url"):
+            click.echo(f"{'player':>10}: {row['extra']['player_url']}")
         for attachment in row["attachments"]:
             click.echo(f"{'attachment':>10}: {attachment['url']}")
+        for url in row.get("off_domain") or []:
+            click.echo(f"{'OFF-DOMAIN':>10}: {url} (not in the source's allowed_domains; check before approving)")
+        media_root = ctx.config.media_path
+        for m in media:
+            where = str(media_root / m["path"]) if m["status"] == "ok" else f"{m['status']}: {m['error'] or '-'}"
+            click.echo(f"{m['role']:>10}: {m['filename'] or m['url']} -> {where}")
         if row["tags"]:
             click.echo(f"{'tags':>10}: {', '.join(row['tags'])}")
         click.echo(f"\n{row['summary']}\n")
@@ -477,6 +500,8 @@ def items_show(ctx: Context, item_id: str, as_json: bool) -> None:
 @click.pass_obj
 def status(ctx: Context, as_json: bool, check: bool) -> None:
     """Health of every source: last success, last error, consecutive errors, next due, items."""
+    from worker.clock import now
+    from worker.health import current
     from worker.schedule import SourceState
     from worker.views import local, status_json, table
 
@@ -486,22 +511,38 @@ def status(ctx: Context, as_json: bool, check: bool) -> None:
         states = store.source_states()
         pending = store.count_items("status = 'new'")
         store.close()
+        moment = now()
         report = [
-            status_json(states.get(s.id, SourceState(id=s.id)), name=s.name, enabled=s.enabled, kind=s.kind)
+            status_json(
+                current(
+                    states.get(s.id, SourceState(id=s.id)),
+                    alert_after=config.defaults.alert_after,
+                    stale_after_seconds=s.stale_after_seconds,
+                    now=moment,
+                ),
+                name=s.name,
+                enabled=s.enabled,
+                kind=s.kind,
+            )
             for s in config.sources
         ]
         problems = [r for r in report if r["enabled"] and r["health"] in ("failing", "broken")]
+        stale = [r for r in report if r["enabled"] and r["health"] == "stale"]
         if as_json:
             emit_json({"sources": report, "pending_review": pending})
         elif check:
-            for row in problems:
-                click.echo(f"{row['id']}: {row['health'].upper()}: {row['health_reason']}")
+            for row in problems + stale:
+                click.echo(f"{row['id']}: {row['health'].upper()}: {row['health_reason']}; {row['health_action']}")
             if not problems:
-                click.echo(f"OK: {len(report)} sources healthy")
+                click.echo(
+                    f"OK: no source failing or broken ({len(stale)} stale)"
+                    if stale
+                    else f"OK: {len(report)} sources healthy"
+                )
         else:
             rows = []
             for row in report:
-                mark = "!! " if row in problems else ""
+                mark = "!! " if row in problems else ("~ " if row in stale else "")
                 rows.append(
                     [
                         mark + row["id"],
@@ -517,6 +558,10 @@ def status(ctx: Context, as_json: bool, check: bool) -> None:
                 if row["last_error"] and row["consecutive_errors"]:
                     click.echo(
                         f"\n{row['id']} last error ({row['last_error_kind']}, {local(row['last_error_at'], config.timezone)}):\n  {row['last_error']}"
+                    )
+                if row["health"] != "healthy" and row["health_action"]:
+                    click.echo(
+                        f"\n{row['id']} is {row['health']}: {row['health_reason']}\n  action: {row['health_action']}"
                     )
             click.echo(f"\n{pending} items pending review")
         if check and problems:

@@ -15,11 +15,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from worker import __version__
 from worker.errors import ConfigError, ReviewError
-from worker.models import ArticleSpec, HtmlSpec, ItemKind, JsonSpec, Rule, RuleAction, Source, Topic
+from worker.models import ArticleSpec, HtmlSpec, ItemKind, JsonSpec, Rule, RuleAction, Source, TikTokSpec, Topic
 from worker.review import compile_match, parse_priority
 from worker.sanitize import nfc
 
-SOURCE_KINDS = ("feed", "html", "json")
+SOURCE_KINDS = ("feed", "html", "json", "tiktok")
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 DURATION_RE = re.compile(r"^(\d+)(s|m|h|d)$")
 SIZE_RE = re.compile(r"^(\d+(?:\.\d+)?)\s*(B|KB|KiB|MB|MiB|GB|GiB)?$")
@@ -45,6 +45,7 @@ KNOWN_TOP_KEYS = {
     "outputs",
     "rules",
     "topics",
+    "alerts",
 }
 SOURCE_KEYS = {
     "id",
@@ -62,7 +63,12 @@ SOURCE_KEYS = {
     "html",
     "json",
     "allowed_domains",
+    "tiktok",
+    "stale_after",
 }
+TIKTOK_KEYS = {"user", "via", "base_url", "rsshub"}
+TIKTOK_VIAS = ("embed", "rsshub")
+ALERT_KEYS = {"webhook", "command", "min_interval", "timeout"}
 HTML_KEYS = {"item", "title", "link", "date", "date_format", "summary", "image", "article"}
 ARTICLE_KEYS = {"body", "attachments", "date", "date_format", "summary", "image"}
 JSON_KEYS = {"items", "id", "title", "link", "date", "date_format", "summary", "body", "image", "base_url"}
@@ -115,6 +121,17 @@ class Defaults:
     workers: int = 8
     retries: int = 3
     alert_after: int = 3
+    stale_after_seconds: int = 7 * 86400
+
+
+@dataclass(frozen=True)
+class AlertsConfig:
+    """Where health transitions are announced; both actions receive the same JSON."""
+
+    webhook: str | None = None
+    command: str | None = None
+    min_interval_seconds: int = 3600  # at most one alert per source in this window
+    timeout_seconds: float = 10.0
 
 
 @dataclass(frozen=True)
@@ -130,6 +147,7 @@ class Config:
     raw: dict[str, Any] = field(default_factory=dict, compare=False)
     rules: tuple[Rule, ...] = ()
     topics: tuple[Topic, ...] = ()
+    alerts: AlertsConfig = field(default_factory=AlertsConfig)
 
     @property
     def folder(self) -> Path:
@@ -222,6 +240,7 @@ def _parse_defaults(value: object) -> Defaults:
         "workers",
         "retries",
         "alert_after",
+        "stale_after",
     }
     _check_keys(data, allowed, "defaults")
     base = Defaults()
@@ -249,7 +268,57 @@ def _parse_defaults(value: object) -> Defaults:
         workers=ints.get("workers", base.workers),
         retries=ints.get("retries", base.retries),
         alert_after=ints.get("alert_after", base.alert_after),
+        stale_after_seconds=parse_duration(data["stale_after"], "defaults.stale_after")
+        if "stale_after" in data
+        else base.stale_after_seconds,
     )
+
+
+def _parse_alerts(value: object) -> AlertsConfig:
+    data = _expect_mapping(value, "alerts")
+    _check_keys(data, ALERT_KEYS, "alerts")
+    webhook = _optional_str(data, "webhook", "alerts")
+    if webhook and not re.match(r"^https?://[^/\s]+", webhook):
+        raise ConfigError(f"{webhook!r} is not an http(s) URL", path="alerts.webhook")
+    base = AlertsConfig()
+    return AlertsConfig(
+        webhook=webhook,
+        command=_optional_str(data, "command", "alerts"),
+        min_interval_seconds=parse_duration(data["min_interval"], "alerts.min_interval")
+        if "min_interval" in data
+        else base.min_interval_seconds,
+        timeout_seconds=float(parse_duration(data["timeout"], "alerts.timeout"))
+        if "timeout" in data
+        else base.timeout_seconds,
+    )
+
+
+def _parse_tiktok(value: object, path: str) -> TikTokSpec:
+    data = _expect_mapping(value, path)
+    _check_keys(data, TIKTOK_KEYS, path)
+    user = _expect_str(data.get("user"), f"{path}.user").strip().lstrip("@")
+    if not re.match(r"^[A-Za-z0-9_.]+$", user):
+        raise ConfigError(f"{user!r} is not a TikTok user name", path=f"{path}.user", hint='write e.g. "@congkgmqg"')
+    via = data.get("via", "embed")
+    if via not in TIKTOK_VIAS:
+        raise ConfigError(f"unknown via {via!r}", path=f"{path}.via", hint="expected embed or rsshub")
+    base_url = (_optional_str(data, "base_url", path) or "https://www.tiktok.com").rstrip("/")
+    rsshub = _optional_str(data, "rsshub", path)
+    for key, url in (("base_url", base_url), ("rsshub", rsshub)):
+        if url and not re.match(r"^https?://[^/\s]+", url):
+            raise ConfigError(f"{url!r} is not an http(s) URL", path=f"{path}.{key}")
+    if via == "rsshub" and not rsshub:
+        raise ConfigError(
+            "is required for via: rsshub", path=f"{path}.rsshub", hint="the base URL of a self-hosted RSSHub"
+        )
+    return TikTokSpec(user=user, via=via, base_url=base_url, rsshub=rsshub.rstrip("/") if rsshub else None)
+
+
+def tiktok_listing_url(spec: TikTokSpec) -> str:
+    """The one URL a TikTok source polls; follow-up requests (oEmbed, video pages) come from the adapter."""
+    if spec.via == "rsshub" and spec.rsshub:
+        return f"{spec.rsshub}/tiktok/user/@{spec.user}"
+    return f"{spec.base_url}/embed/@{spec.user}"
 
 
 def _parse_html(value: object, path: str) -> HtmlSpec:
@@ -318,11 +387,20 @@ def _parse_source(value: object, index: int, defaults: Defaults, extra_keys: set
     kinds = SOURCE_KINDS + tuple(sorted(EXTRA_SOURCE_KINDS))
     if kind not in kinds:
         raise ConfigError(f"unknown kind {kind!r}", path=f"{path}.kind", hint=f"expected one of: {', '.join(kinds)}")
+    url_optional = kind in EXTRA_SOURCE_KINDS or kind == "tiktok"
     url = _expect_str(
-        data.get("url", "" if kind in EXTRA_SOURCE_KINDS else None),
+        data.get("url", "" if url_optional else None),
         f"{path}.url",
-        required=kind not in EXTRA_SOURCE_KINDS,
+        required=not url_optional,
     )
+    tiktok = None
+    if kind == "tiktok":
+        if data.get("tiktok") is None:
+            raise ConfigError(
+                "is required for kind: tiktok", path=f"{path}.tiktok", hint='write tiktok: {user: "@congkgmqg"}'
+            )
+        tiktok = _parse_tiktok(data["tiktok"], f"{path}.tiktok")
+        url = url or tiktok_listing_url(tiktok)
     if url and not re.match(r"^https?://[^/\s]+", url):
         raise ConfigError(f"{url!r} is not an http(s) URL", path=f"{path}.url")
     item_kind = None
@@ -368,6 +446,10 @@ def _parse_source(value: object, index: int, defaults: Defaults, extra_keys: set
         html=html,
         json=json_spec,
         allowed_domains=tuple(d.lower() for d in domains),
+        tiktok=tiktok,
+        stale_after_seconds=parse_duration(data["stale_after"], f"{path}.stale_after")
+        if "stale_after" in data
+        else defaults.stale_after_seconds,
         extra=extra,
     )
 
@@ -456,6 +538,7 @@ def parse_config(text: str, config_path: Path) -> Config:
         raw=data,
         rules=rules,
         topics=topics,
+        alerts=_parse_alerts(data["alerts"]) if data.get("alerts") is not None else AlertsConfig(),
     )
 
 

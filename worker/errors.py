@@ -99,3 +99,9 @@ class PublishError(LoaError):
     """Publishing could not write outputs/."""
 
     kind = "publish"
+
+
+class MediaError(LoaError):
+    """A media file or attachment was downloaded but is not what it claims to be (wrong type, not allowed)."""
+
+    kind = "media"

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 from urllib.parse import urljoin, urlsplit
 
 import requests
@@ -166,6 +166,28 @@ class Fetcher:
             elapsed=time.monotonic() - started,
             headers=dict(resp.headers),
         )
+
+    def post_json(self, url: str, payload: dict[str, Any], timeout: float | None = None) -> int:
+        """POST `payload` as JSON once (no retries, no redirects: an alert must not be sent twice).
+
+        Returns the HTTP status; raises FetchError on a network error or a non-2xx answer.
+        """
+        _check_scheme(url, url)
+        try:
+            resp = self._session.post(
+                url,
+                json=payload,
+                timeout=(self.connect_timeout, self.timeout if timeout is None else timeout),
+                allow_redirects=False,
+            )
+            resp.close()
+        except requests.RequestException as exc:
+            raise FetchError(f"POST {url} failed: {_root(_causes(exc))}", url=url, kind="network") from exc
+        if not 200 <= resp.status_code < 300:
+            raise FetchError(
+                f"POST {url} answered HTTP {resp.status_code}", url=url, kind="http", status=resp.status_code
+            )
+        return resp.status_code
 
     def robots_allowed(self, url: str) -> bool:
         """Whether robots.txt lets this user agent fetch `url`; fetches robots.txt on first use per origin.

@@ -130,10 +130,20 @@ class JsonSpec:
 
 
 @dataclass(frozen=True)
+class TikTokSpec:
+    """Where a TikTok creator's videos are read: the public embed page or a self-hosted RSSHub."""
+
+    user: str  # without the leading @
+    via: str = "embed"  # embed | rsshub
+    base_url: str = "https://www.tiktok.com"  # tests and mirrors point this elsewhere
+    rsshub: str | None = None
+
+
+@dataclass(frozen=True)
 class Source:
     id: str
     name: str
-    kind: str  # feed | html | json
+    kind: str  # feed | html | json | tiktok
     url: str
     rank: int  # position in sources.yaml: 0 is the most trusted
     every_seconds: int
@@ -147,6 +157,8 @@ class Source:
     html: HtmlSpec | None = None
     json: JsonSpec | None = None
     allowed_domains: tuple[str, ...] = ()
+    tiktok: TikTokSpec | None = None
+    stale_after_seconds: int = 7 * 86400
     extra: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
 
     @property
@@ -219,6 +231,7 @@ class Item:
     image: str | None = None
     attachments: tuple[Attachment, ...] = ()
     tags: tuple[str, ...] = ()
+    off_domain: tuple[str, ...] = ()  # URLs (item, image, attachments) outside allowed_domains
     extra: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
 
 
@@ -247,6 +260,7 @@ class SourceResult:
     url: str = ""
     health: Health = Health.HEALTHY
     health_reason: str = ""
+    health_action: str = ""
     new_ids: tuple[str, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
 

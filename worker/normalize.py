@@ -9,7 +9,7 @@ from datetime import datetime
 from worker.dates import to_utc
 from worker.models import Attachment, Entry, Item, ItemKind, Source
 from worker.sanitize import html_to_text, nfc, sanitize_html
-from worker.urls import canonical_url
+from worker.urls import canonical_url, host_allowed
 
 _WS = re.compile(r"\s+")
 _IMAGE_EXT = (".png", ".jpg", ".jpeg", ".gif", ".webp")
@@ -30,10 +30,13 @@ def content_hash(title: str, text: str) -> str:
 
 
 def infer_kind(source: Source, entry: Entry, body_text: str) -> ItemKind:
+    """The adapter's word first, then the source's, then the shape: PDF-only → document, image-only → infographic."""
     if entry.kind is not None:
         return entry.kind
     if source.item_kind is not None:
         return source.item_kind
+    if source.kind == "tiktok":
+        return ItemKind.VIDEO
     attachments = [a.url.lower().split("?")[0] for a in entry.attachments]
     if attachments and all(a.endswith(_DOCUMENT_EXT) for a in attachments) and len(body_text) < INFOGRAPHIC_MAX_TEXT:
         return ItemKind.DOCUMENT
@@ -58,6 +61,8 @@ def normalize_entry(source: Source, entry: Entry, *, fetched_at: datetime, base_
     attachments = tuple(
         Attachment(url=canonical_url(a.url, url), title=html_to_text(a.title)) for a in entry.attachments
     )
+    linked = [url, image, *(a.url for a in attachments)]
+    off_domain = tuple(dict.fromkeys(u for u in linked if u and not host_allowed(u, source.allowed_domains)))
     return Item(
         id=item_id(source.id, guid),
         source_id=source.id,
@@ -74,6 +79,7 @@ def normalize_entry(source: Source, entry: Entry, *, fetched_at: datetime, base_
         image=image,
         attachments=attachments,
         tags=tuple(dict.fromkeys(nfc(t).strip() for t in entry.tags if t.strip())),
+        off_domain=off_domain,
         extra=dict(entry.extra),
     )
 

@@ -10,12 +10,15 @@ import hashlib
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, tzinfo
 from typing import Any
 
+from worker.announce import announce
 from worker.config import Config
+from worker.downloads import download_media
 from worker.errors import FetchError, LoaError, ParseError, SourceBroken
+from worker.media import wanted_media
 from worker.models import Entry, Fetched, Health, Item, RunStatus, Source, SourceResult
 from worker.normalize import item_id, normalize_entry
 from worker.review import RuleOutcome, evaluate
@@ -42,6 +45,9 @@ class FetchesUrls:
         accept: str | None = None,
         user_agent: str | None = None,
     ) -> Fetched:  # pragma: no cover - protocol
+        raise NotImplementedError
+
+    def post_json(self, url: str, payload: dict[str, Any], timeout: float | None = None) -> int:  # pragma: no cover
         raise NotImplementedError
 
 
@@ -91,6 +97,12 @@ ACCEPT = {
 }
 
 
+def _accept(source: Source) -> str | None:
+    if source.kind == "tiktok":
+        return ACCEPT["feed"] if source.tiktok and source.tiktok.via == "rsshub" else ACCEPT["html"]
+    return ACCEPT.get(source.kind)
+
+
 def body_hash(body: bytes) -> str:
     return hashlib.sha256(body).hexdigest()
 
@@ -115,7 +127,7 @@ def extract(
             respect_robots=source.respect_robots,
             max_bytes=source.max_bytes,
             timeout=source.timeout_seconds,
-            accept=ACCEPT.get(source.kind),
+            accept=_accept(source),
             user_agent=source.user_agent or None,
         )
         if fetched.not_modified:
@@ -125,8 +137,11 @@ def extract(
             return Extraction(
                 source, fetched=fetched, body_hash=digest, unchanged_body=True, seconds=time.monotonic() - started
             )
-        entries = adapter_for(source.kind)(source, fetched, tz)
-        entries, partial = _enrich(source, entries, fetcher, known_ids, fetched, tz)
+        if source.kind == "tiktok":
+            entries, partial = _tiktok(source, fetched, fetcher, known_ids, tz)
+        else:
+            entries = adapter_for(source.kind)(source, fetched, tz)
+            entries, partial = _enrich(source, entries, fetcher, known_ids, fetched, tz)
         items = tuple(normalize_entry(source, e, fetched_at=now, base_url=fetched.final_url) for e in entries)
         # Partial article failures keep the old body hash so the next run parses again.
         return Extraction(
@@ -139,6 +154,20 @@ def extract(
         )
     except LoaError as error:
         return Extraction(source, error=error, seconds=time.monotonic() - started)
+
+
+def _tiktok(
+    source: Source, listing: Fetched, fetcher: FetchesUrls, known_ids: set[str], tz: tzinfo
+) -> tuple[list[Entry], list[LoaError]]:
+    """The TikTok adapter asks for oEmbed and video pages through this source's politeness settings."""
+    from worker.sources.tiktok import parse_tiktok
+
+    def follow(url: str) -> Fetched:
+        return fetcher.get(
+            url, respect_robots=source.respect_robots, max_bytes=source.max_bytes, timeout=source.timeout_seconds
+        )
+
+    return parse_tiktok(source, listing, tz, fetch=follow, seen=lambda guid: item_id(source.id, guid) in known_ids)
 
 
 def _enrich(
@@ -206,6 +235,7 @@ def sync(
                 url=source.url,
                 health=Health(state.health),
                 health_reason=state.health_reason,
+                health_action=state.health_action,
                 extra={"next_due_at": state.next_due_at.isoformat() if state.next_due_at else None},
             )
             results[source.id] = result
@@ -238,16 +268,26 @@ def sync(
                 if _is_network_error(extraction):
                     deferred.append(extraction)
                     continue
-                results[extraction.source.id] = _save(config, store, extraction, states, now=now, count_error=True)
+                results[extraction.source.id] = _save(
+                    config, store, extraction, states, now=now, count_error=True, known=known[extraction.source.id]
+                )
                 if on_result:
                     on_result(results[extraction.source.id])
 
     network_down = len(extractions) >= 2 and len(deferred) == len(extractions)
     for extraction in deferred:
-        result = _save(config, store, extraction, states, now=now, count_error=not network_down)
+        result = _save(config, store, extraction, states, now=now, count_error=not network_down, known=set())
         results[extraction.source.id] = result
         if on_result:
             on_result(result)
+    if due and not network_down:
+        media = download_media(config, store, fetcher, due, now=now)
+        for source_id, counts in media.items():
+            if source_id in results:
+                results[source_id] = replace(results[source_id], extra={**results[source_id].extra, "media": counts})
+    for source in due:
+        if source.id in results:
+            results[source.id] = announce(config, store, fetcher, states.get(source.id), results[source.id], now=now)
     ordered = tuple(results[s.id] for s in sources if s.id in results)
     return SyncReport(
         started_at=now,
@@ -269,6 +309,7 @@ def _save(
     *,
     now: datetime,
     count_error: bool,
+    known: set[str],
 ) -> SourceResult:
     source = extraction.source
     state = states.get(source.id, SourceState(id=source.id))
@@ -285,9 +326,12 @@ def _save(
         error=str(error) if error else None,
         error_kind=error.kind if error else None,
         count_error=count_error,
-        etag=fetched.etag if fetched else None,
-        last_modified=fetched.last_modified if fetched else None,
+        # After a partial run the validators are not kept: a 304 would hide the items still missing.
+        etag=fetched.etag if fetched and not extraction.partial_errors else None,
+        last_modified=fetched.last_modified if fetched and not extraction.partial_errors else None,
         body_hash=extraction.body_hash,
+        got_new=error is None and any(item.id not in known for item in extraction.items),
+        stale_after_seconds=source.stale_after_seconds,
     )
     if error is not None:
         status = RunStatus.ERROR
@@ -304,6 +348,7 @@ def _save(
         url=url,
         health=Health(new_state.health),
         health_reason=new_state.health_reason,
+        health_action=new_state.health_action,
         extra={"warnings": [str(e) for e in extraction.partial_errors]} if extraction.partial_errors else {},
     )
     final, _ = store.save_run(
@@ -316,6 +361,8 @@ def _save(
         http_status=fetched.status if fetched else getattr(error, "status", None),
         rules=rule_hook(config),
     )
+    # Media rows are recorded with the items; the downloads themselves never block saving an item.
+    store.want_media([w for item in extraction.items for w in wanted_media(item, source)], now=now)
     return final
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from worker.health import assess
 from worker.models import Health
 
 
@@ -26,6 +27,7 @@ class SourceState:
     next_due_at: datetime | None = None
     health: str = Health.HEALTHY.value
     health_reason: str = ""
+    health_action: str = ""
     item_count: int = 0
 
 
@@ -42,19 +44,6 @@ def next_due(now: datetime, every_seconds: int, consecutive_errors: int, max_bac
     return now + timedelta(seconds=min(delay, cap))
 
 
-# Errors where the page answered but what Loa looks for is not there: fixing needs a human.
-BROKEN_KINDS = frozenset({"selector", "blocked"})
-
-
-def health_of(state: SourceState, *, alert_after: int) -> tuple[Health, str]:
-    """healthy, failing (alert_after consecutive errors) or broken (selectors or a bot wall)."""
-    if state.consecutive_errors and state.last_error_kind in BROKEN_KINDS:
-        return Health.BROKEN, state.last_error or ""
-    if state.consecutive_errors >= alert_after:
-        return Health.FAILING, f"{state.consecutive_errors} consecutive errors; last: {state.last_error}"
-    return Health.HEALTHY, ""
-
-
 def after_run(
     state: SourceState,
     *,
@@ -68,6 +57,8 @@ def after_run(
     etag: str | None = None,
     last_modified: str | None = None,
     body_hash: str | None = None,
+    got_new: bool = False,
+    stale_after_seconds: int | None = None,
 ) -> SourceState:
     """The state a source moves to after one run. Pure; the store persists what it returns.
 
@@ -84,6 +75,7 @@ def after_run(
             body_hash=body_hash if body_hash is not None else state.body_hash,
             last_fetch_at=now,
             last_success_at=now,
+            last_new_at=now if got_new else state.last_new_at,
             consecutive_errors=0,
             next_due_at=next_due(now, every_seconds, 0, max_backoff_seconds),
         )
@@ -98,5 +90,5 @@ def after_run(
             consecutive_errors=errors,
             next_due_at=next_due(now, every_seconds, errors, max_backoff_seconds),
         )
-    health, reason = health_of(new, alert_after=alert_after)
-    return replace(new, health=health.value, health_reason=reason)
+    verdict = assess(new, alert_after=alert_after, stale_after_seconds=stale_after_seconds, now=now)
+    return replace(new, health=verdict.health.value, health_reason=verdict.reason, health_action=verdict.action)

@@ -20,6 +20,7 @@ import sqlite_utils
 from worker.dates import from_iso, iso_utc
 from worker.dedupe import Copy, canonical_copy
 from worker.errors import StoreError
+from worker.media import MediaWant
 from worker.models import Item, Source, SourceResult, Status
 from worker.review import DECISION_FIELDS, Change, RuleOutcome, apply_outcome, decision_state
 from worker.schedule import SourceState
@@ -109,6 +110,53 @@ def _m1_initial(db: sqlite_utils.Database) -> None:
     db.table("fetch_log").create_index(["source_id", "started_at"])
 
 
+def _m10_media_health(db: sqlite_utils.Database) -> None:
+    """Media files linked to items, alert history, off-domain flags and the suggested action per source."""
+    db.table("media").create(
+        {
+            "id": int,
+            "item_id": str,
+            "source_id": str,
+            "url": str,
+            "role": str,  # image | thumbnail | attachment
+            "filename": str,  # the original file name from the URL
+            "sha256": str,
+            "bytes": int,
+            "content_type": str,
+            "path": str,  # relative to the media folder: <sha[:2]>/<sha256>.<ext>
+            "status": str,  # pending | ok | failed | off-domain
+            "error": str,
+            "attempts": int,
+            "off_domain": int,
+            "created_at": str,
+            "updated_at": str,
+        },
+        pk="id",
+        foreign_keys=[("item_id", "items", "id")],
+        defaults={"status": "pending", "attempts": 0, "off_domain": 0},
+    )
+    db.table("media").create_index(["item_id", "url"], unique=True)
+    db.table("media").create_index(["sha256"])
+    db.table("media").create_index(["source_id", "status"])
+    db.table("alerts").create(
+        {
+            "id": int,
+            "source_id": str,
+            "at": str,
+            "from_health": str,
+            "to_health": str,
+            "reason": str,
+            "action": str,
+            "status": str,  # sent | failed | suppressed
+            "detail": str,
+        },
+        pk="id",
+    )
+    db.table("alerts").create_index(["source_id", "at"])
+    db.table("items").add_column("off_domain", str)  # JSON list of URLs outside allowed_domains
+    db.table("sources").add_column("health_action", str)
+
+
 def _m20_stories(db: sqlite_utils.Database) -> None:
     """Stories: a cluster of items about one warning; its id is its founding item's id."""
     db.table("stories").create(
@@ -190,7 +238,7 @@ def _m30_review(db: sqlite_utils.Database) -> None:
 # Versions are spaced by feature so that work landing in parallel does not collide:
 # 1-9 sync, 10-19 media and health, 20-29 stories, 30-39 review, 40-49 packs and publish,
 # 50-59 broadcast, 60-69 ward desk, 70-79 report, 80-89 deliveries.
-MIGRATIONS: dict[int, Migration] = {1: _m1_initial, 20: _m20_stories, 30: _m30_review}
+MIGRATIONS: dict[int, Migration] = {1: _m1_initial, 10: _m10_media_health, 20: _m20_stories, 30: _m30_review}
 
 
 def utc_text(moment: datetime | None) -> str | None:
@@ -340,6 +388,7 @@ class Store:
             next_due_at=_dt(row["next_due_at"]),
             health=row["health"] or "healthy",
             health_reason=row["health_reason"] or "",
+            health_action=row.get("health_action") or "",
             item_count=count,
         )
 
@@ -386,6 +435,7 @@ class Store:
                     "next_due_at": utc_text(state.next_due_at),
                     "health": state.health,
                     "health_reason": state.health_reason,
+                    "health_action": state.health_action,
                 },
             )
             final = SourceResult(
@@ -399,6 +449,7 @@ class Store:
                 url=result.url,
                 health=result.health,
                 health_reason=result.health_reason,
+                health_action=result.health_action,
                 new_ids=outcome.new_ids,
                 extra=result.extra,
             )
@@ -570,6 +621,88 @@ class Store:
 
     def count_items(self, where: str = "1", params: list[Any] | None = None) -> int:
         return int(self.db.execute(f"select count(*) from items where {where}", params or []).fetchone()[0])
+
+    # -- media --------------------------------------------------------------------------------
+
+    def want_media(self, wants: list[MediaWant], *, now: datetime) -> int:
+        """Record the files items need (once per item and URL); returns how many were new."""
+        before = self.db.execute("select count(*) from media").fetchone()[0]
+        with self.transaction() as db:
+            for want in wants:
+                db.table("media").insert(
+                    {
+                        "item_id": want.item_id,
+                        "source_id": want.source_id,
+                        "url": want.url,
+                        "role": want.role,
+                        "filename": want.filename,
+                        "status": "off-domain" if want.off_domain else "pending",
+                        "error": "host is not in the source's allowed_domains" if want.off_domain else None,
+                        "attempts": 0,
+                        "off_domain": int(want.off_domain),
+                        "created_at": iso_utc(now),
+                        "updated_at": iso_utc(now),
+                    },
+                    ignore=True,
+                )
+        return int(self.db.execute("select count(*) from media").fetchone()[0] - before)
+
+    def media_to_download(self, source_ids: list[str], *, max_attempts: int) -> list[dict[str, Any]]:
+        if not source_ids:
+            return []
+        marks = ",".join("?" * len(source_ids))
+        return list(
+            self.db.query(
+                f"""select * from media where source_id in ({marks})
+                    and status in ('pending', 'failed') and attempts < ? order by id""",
+                [*source_ids, max_attempts],
+            )
+        )
+
+    def media_done(self, media_id: int, *, sha256: str, size: int, content_type: str, path: str, now: datetime) -> None:
+        with self.transaction() as db:
+            db.execute(
+                """update media set status = 'ok', error = null, attempts = attempts + 1, sha256 = ?, bytes = ?,
+                   content_type = ?, path = ?, updated_at = ? where id = ?""",
+                [sha256, size, content_type, path, iso_utc(now), media_id],
+            )
+
+    def media_failed(self, media_id: int, *, error: str, now: datetime) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "update media set status = 'failed', error = ?, attempts = attempts + 1, updated_at = ? where id = ?",
+                [error, iso_utc(now), media_id],
+            )
+
+    def item_media(self, item_id: str) -> list[dict[str, Any]]:
+        return list(self.db.query("select * from media where item_id = ? order by id", [item_id]))
+
+    # -- alerts -------------------------------------------------------------------------------
+
+    def last_alert_at(self, source_id: str) -> datetime | None:
+        row = self.db.execute(
+            "select max(at) from alerts where source_id = ? and status != 'suppressed'", [source_id]
+        ).fetchone()
+        return _dt(row[0]) if row and row[0] else None
+
+    def record_alert(self, payload: dict[str, Any], *, status: str, detail: str) -> None:
+        with self.transaction() as db:
+            db.table("alerts").insert(
+                {
+                    "source_id": payload["source"],
+                    "at": payload["at"],
+                    "from_health": payload["from"],
+                    "to_health": payload["to"],
+                    "reason": payload["reason"],
+                    "action": payload["action"],
+                    "status": status,
+                    "detail": detail,
+                }
+            )
+
+    def alerts(self, source_id: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
+        sql = "select * from alerts" + (" where source_id = ?" if source_id else "") + " order by id desc limit ?"
+        return list(self.db.query(sql, ([source_id] if source_id else []) + [limit]))
 
     def fetch_log(self, source_id: str | None = None, limit: int = 20) -> list[dict[str, Any]]:
         sql = "select * from fetch_log" + (" where source_id = ?" if source_id else "") + " order by id desc limit ?"
@@ -829,6 +962,7 @@ SOURCE_COLUMNS = {
     "attachments",
     "tags",
     "extra",
+    "off_domain",
 }
 
 
@@ -851,6 +985,7 @@ def item_to_row(item: Item, rank: int) -> dict[str, Any]:
         "attachments": json.dumps([{"url": a.url, "title": a.title} for a in item.attachments], ensure_ascii=False),
         "tags": json.dumps(list(item.tags), ensure_ascii=False),
         "extra": json.dumps(item.extra, ensure_ascii=False, default=str),
+        "off_domain": json.dumps(list(item.off_domain), ensure_ascii=False),
         "revision": 1,
         "source_rank": rank,
         "status": Status.NEW.value,
@@ -861,7 +996,7 @@ def item_to_row(item: Item, rank: int) -> dict[str, Any]:
 
 def decode_item_row(row: dict[str, Any]) -> dict[str, Any]:
     decoded = dict(row)
-    for key, empty in (("attachments", []), ("tags", []), ("extra", {}), ("topics", [])):
+    for key, empty in (("attachments", []), ("tags", []), ("extra", {}), ("topics", []), ("off_domain", [])):
         value = decoded.get(key)
         decoded[key] = json.loads(value) if value else empty
     return decoded

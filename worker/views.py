@@ -48,6 +48,8 @@ def result_json(result: SourceResult) -> dict[str, Any]:
     }
     if result.health_reason:
         data["health_reason"] = result.health_reason
+    if result.health_action:
+        data["health_action"] = result.health_action
     data.update({k: v for k, v in result.extra.items() if k not in data})
     return data
 
@@ -79,6 +81,7 @@ def status_json(state: SourceState, *, name: str, enabled: bool, kind: str) -> d
         "enabled": enabled,
         "health": state.health,
         "health_reason": state.health_reason,
+        "health_action": state.health_action,
         "last_success_at": iso(state.last_success_at),
         "last_error": state.last_error,
         "last_error_kind": state.last_error_kind,
@@ -87,6 +90,13 @@ def status_json(state: SourceState, *, name: str, enabled: bool, kind: str) -> d
         "next_due_at": iso(state.next_due_at),
         "items": state.item_count,
     }
+
+
+def media_json(row: dict[str, Any]) -> dict[str, Any]:
+    keys = ("url", "role", "filename", "status", "sha256", "bytes", "content_type", "path", "error", "attempts")
+    data = {key: row.get(key) for key in keys}
+    data["off_domain"] = bool(row.get("off_domain"))
+    return data
 
 
 def table(rows: list[list[str]], headers: list[str]) -> str:

@@ -47,9 +47,14 @@ def run_demo(folder: Path, *, echo: Echo, run: Runner, keep_serving: bool = Fals
         steps: list[tuple[str, list[str]]] = [
             ("Sources in the demo config", ["sources", "list"]),
             ("First sync: everything is new", ["sync"]),
-            ("Items in the database (exact duplicates merged)", ["items", "list", "--limit", "30"]),
+            ("Items in the database (exact duplicates merged)", ["items", "list", "--limit", "40"]),
+            (
+                "TikTok videos (captions from oEmbed, thumbnails downloaded)",
+                ["items", "list", "--source", "tiktok-congkgmqg"],
+            ),
             ("Second sync, forced: conditional GETs answered 304", ["sync", "--force"]),
             ("Source health", ["status"]),
+            ("Health check for cron (exit 1 if a source is failing or broken)", ["status", "--check"]),
         ]
         for title, args in steps:
             echo(f"\n=== {title}: loa {' '.join(args)}")
@@ -58,6 +63,8 @@ def run_demo(folder: Path, *, echo: Echo, run: Runner, keep_serving: bool = Fals
                 echo(f"(exit code {code})")
         echo(f"\nServer counted {server.requests} requests, {server.not_modified} answered 304.")
         echo(f"Database: {folder / 'loa.db'}  (open it with `sqlite-utils tables` or Datasette)")
+        media = sorted(p for p in (folder / "media").rglob("*") if p.is_file())
+        echo(f"Media: {len(media)} files under {folder / 'media'} (PDF, DOCX, images, TikTok thumbnails)")
         if keep_serving:
             echo(f"Serving {server.url} until Ctrl-C")
             try:

@@ -1,4 +1,8 @@
-"""A static file server on 127.0.0.1 with ETag, Last-Modified and 304s, for the demo and tests."""
+"""A static file server on 127.0.0.1 with ETag, Last-Modified and 304s, for the demo and tests.
+
+A query whose value is a URL (`/oembed?url=…/video/123`) is answered from `<path>/<its last segment>[.json]`;
+`{base}` in a text body becomes the server's own address (absolute URLs in stand-in API answers).
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ import time
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 mimetypes.add_type("application/rss+xml", ".xml")
 mimetypes.add_type("application/json", ".json")
@@ -25,6 +29,7 @@ class StaticServer:
         self.requests = 0
         self.conditional = 0
         self.not_modified = 0
+        self.paths: list[str] = []  # every request path with its query, in order
         handler = self._handler()
         self.httpd = ThreadingHTTPServer((host, port), handler)
         self.httpd.daemon_threads = True
@@ -61,16 +66,19 @@ class StaticServer:
 
             def do_GET(self) -> None:
                 server.requests += 1
+                server.paths.append(self.path)
                 if server.delay:
                     time.sleep(server.delay)
-                path = unquote(urlsplit(self.path).path)
-                target = (server.root / path.lstrip("/")).resolve()
+                parts = urlsplit(self.path)
+                target = (server.root / unquote(parts.path).lstrip("/")).resolve()
                 if target.is_dir():
-                    target = target / "index.html"
+                    target = _by_query(target, parts.query) or target / "index.html"
                 if server.root not in target.parents or not target.is_file():
                     self.send_error(HTTPStatus.NOT_FOUND)
                     return
                 body = target.read_bytes()
+                if target.suffix in (".json", ".html", ".xml"):
+                    body = body.replace(b"{base}", server.url.encode())
                 etag = '"' + hashlib.sha256(body).hexdigest()[:16] + '"'
                 modified = email.utils.formatdate(target.stat().st_mtime, usegmt=True)
                 if self.headers.get("If-None-Match") or self.headers.get("If-Modified-Since"):
@@ -93,3 +101,13 @@ class StaticServer:
                 self.wfile.write(body)
 
         return Handler
+
+
+def _by_query(folder: Path, query: str) -> Path | None:
+    """Stand-in for APIs that take a URL parameter, e.g. TikTok oEmbed: one file per URL's last segment."""
+    for _, value in parse_qsl(query):
+        name = urlsplit(value).path.rstrip("/").rsplit("/", 1)[-1]
+        for candidate in (folder / name, folder / f"{name}.json"):
+            if name and candidate.is_file() and candidate.resolve().parent == folder:
+                return candidate
+    return None
