@@ -47,3 +47,12 @@ def test_text_is_always_nfc(raw: str) -> None:
 @given(st.text(max_size=80))
 def test_nfd_and_nfc_input_give_the_same_text(raw: str) -> None:
     assert html_to_text(unicodedata.normalize("NFD", raw)) == html_to_text(unicodedata.normalize("NFC", raw))
+
+
+def test_relative_links_and_images_become_absolute_with_a_base() -> None:
+    clean = sanitize_html(
+        '<p><img src="/storage/photos/canh-bao.png" alt="Cảnh báo"><a href="bai-khac">Xem thêm</a></p>',
+        base_url="https://tinnhiemmang.vn/canh-bao-gia-danh-cong-an",
+    )
+    assert 'src="https://tinnhiemmang.vn/storage/photos/canh-bao.png"' in clean
+    assert 'href="https://tinnhiemmang.vn/bai-khac"' in clean

@@ -9,6 +9,7 @@ from email.utils import parsedate_to_datetime
 # "10/07/2023", "10/7/2023 - 08:30", "Thứ hai, 10/07/2023 08:30", "Đã phát hiện ngày 10/07/2023"
 _VN_DATE = re.compile(r"(?P<d>\d{1,2})[/.-](?P<m>\d{1,2})[/.-](?P<y>\d{4})(?:\D{0,4}(?P<H>\d{1,2})[:hg](?P<M>\d{2})?)?")
 _EPOCH = re.compile(r"^\d{9,11}$")
+_EPOCH_MS = re.compile(r"^\d{13}$")  # JavaScript milliseconds (2001–2286), common in JSON APIs
 
 
 def parse_datetime(text: str | None, *, tz: tzinfo, fmt: str | None = None) -> datetime | None:
@@ -25,6 +26,8 @@ def parse_datetime(text: str | None, *, tz: tzinfo, fmt: str | None = None) -> d
         return _with_tz(_strptime_inside(value, fmt), tz)
     if _EPOCH.match(value):
         return datetime.fromtimestamp(int(value), tz=UTC)
+    if _EPOCH_MS.match(value):
+        return datetime.fromtimestamp(int(value) / 1000, tz=UTC)
     iso = value.replace("Z", "+00:00") if value.endswith("Z") else value
     try:
         return _with_tz(datetime.fromisoformat(iso), tz)
@@ -33,6 +36,9 @@ def parse_datetime(text: str | None, *, tz: tzinfo, fmt: str | None = None) -> d
     try:
         parsed = parsedate_to_datetime(value)
         if parsed is not None:
+            # RFC 5322: `-0000` is UTC with no local zone known, but Python returns it naive like no zone.
+            if parsed.tzinfo is None and value.endswith("-0000"):
+                parsed = parsed.replace(tzinfo=UTC)
             return _with_tz(parsed, tz)
     except (TypeError, ValueError, IndexError):
         pass

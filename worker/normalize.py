@@ -51,7 +51,7 @@ def normalize_entry(source: Source, entry: Entry, *, fetched_at: datetime, base_
     url = canonical_url(entry.url, base_url)
     guid = nfc(entry.guid.strip()) if entry.guid and entry.guid.strip() else url
     title = html_to_text(entry.title)
-    body_html = sanitize_html(entry.body_html)
+    body_html = sanitize_html(entry.body_html, base_url=url)
     body_text = html_to_text(entry.body_html, keep_paragraphs=True) if entry.body_html else ""
     summary = html_to_text(entry.summary) if entry.summary else ""
     if not summary and body_text:

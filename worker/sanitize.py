@@ -5,6 +5,7 @@ from __future__ import annotations
 import html as html_lib
 import re
 import unicodedata
+from typing import Any
 
 import nh3
 
@@ -60,16 +61,22 @@ _BLOCK_BREAK = re.compile(r"</(p|div|li|h[1-6]|tr|blockquote|figcaption|pre|sect
 _TAG = re.compile(r"<[^>]*>")
 _SPACES = re.compile(r"[ \t\r\f\v\u00a0\u200b]+")
 _BLANK_LINES = re.compile(r"\n\s*\n+")
+# Escaping levels html_to_text undoes; real feeds use at most 2 (`&amp;lt;b&amp;gt;`).
+_UNESCAPE_ROUNDS = 6
 
 
 def nfc(text: str) -> str:
     return unicodedata.normalize("NFC", text)
 
 
-def sanitize_html(fragment: str) -> str:
-    """Keep a safe subset of HTML: no scripts, event handlers, styles or javascript: URLs."""
+def sanitize_html(fragment: str, base_url: str | None = None) -> str:
+    """Keep a safe subset of HTML: no scripts, event handlers, styles or javascript: URLs.
+
+    With `base_url`, relative links and images are made absolute, so a body still works once published elsewhere.
+    """
     if not fragment:
         return ""
+    relative: Any = ("rewrite_with_base", base_url) if base_url else None
     cleaned = nh3.clean(
         nfc(fragment),
         tags=ALLOWED_TAGS,
@@ -78,6 +85,7 @@ def sanitize_html(fragment: str) -> str:
         url_schemes=URL_SCHEMES,
         link_rel="noopener noreferrer nofollow",
         strip_comments=True,
+        url_relative=relative,
     )
     return cleaned.strip()
 
@@ -90,14 +98,18 @@ def html_to_text(fragment: str, *, keep_paragraphs: bool = False) -> str:
     """
     if not fragment:
         return ""
-    text = _BLOCK_BREAK.sub("\n\n", fragment) if keep_paragraphs else fragment
-    for _ in range(3):
+    text = fragment
+    for _ in range(_UNESCAPE_ROUNDS):
         before = text
         if _TAG.search(text):
-            text = nh3.clean(text, tags=set(), clean_content_tags=DROPPED_WITH_CONTENT)
+            # Block ends become blank lines before the tags go, so `<p>a</p><p>b</p>` never reads "ab".
+            text = nh3.clean(_BLOCK_BREAK.sub("\n\n", text), tags=set(), clean_content_tags=DROPPED_WITH_CONTENT)
         text = html_lib.unescape(text)
         if text == before:
             break
+    else:
+        # Still unescaping into new markup after every round: drop whatever looks like a tag.
+        text = _TAG.sub("", text)
     text = nfc(text)
     if keep_paragraphs:
         lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import unicodedata
 from urllib.parse import parse_qsl, quote, urlencode, urljoin, urlsplit, urlunsplit
 
 TRACKING_PARAMS = frozenset(
@@ -52,7 +53,8 @@ def _normalise_escapes(part: str, safe: str) -> str:
 
 def canonical_url(url: str, base: str | None = None) -> str:
     """The one spelling of `url` that Loa stores and compares. Idempotent."""
-    raw = url.strip()
+    # NFC first, as for all text: an NFD feed's raw `/tin/Cảnh-báo` must escape like the NFC page's.
+    raw = unicodedata.normalize("NFC", url.strip())
     if base:
         raw = urljoin(base, raw)
     parts = urlsplit(raw)

@@ -8,6 +8,7 @@ from typing import Any
 
 from worker.errors import ParseError
 from worker.models import Attachment, Entry, Fetched, Source
+from worker.sources.encoding import sniff_charset
 
 _ATTACHMENT_TYPES = ("application/pdf", "application/msword", "application/vnd.openxmlformats", "image/")
 
@@ -29,11 +30,17 @@ def _body(entry: Any) -> str:
     return ""
 
 
+def _is_image(media: Any) -> bool:
+    """media:content is an image if it says so, by `medium` or else by `type`; untyped counts as one."""
+    medium, kind = str(media.get("medium") or ""), str(media.get("type") or "")
+    return medium == "image" if medium else (not kind or kind.startswith("image/"))
+
+
 def _image(entry: Any) -> str | None:
     for key in ("media_thumbnail", "media_content"):
         for media in entry.get(key) or []:
             url = media.get("url")
-            if url and (key == "media_thumbnail" or str(media.get("medium", "image")) == "image"):
+            if url and (key == "media_thumbnail" or _is_image(media)):
                 return str(url)
     for enclosure in entry.get("enclosures") or []:
         if str(enclosure.get("type", "")).startswith("image/") and enclosure.get("href"):
@@ -51,22 +58,39 @@ def _attachments(entry: Any) -> tuple[Attachment, ...]:
     return tuple(found)
 
 
+def _charset(fetched: Fetched, body: bytes) -> str | None:
+    """The HTTP charset; else windows-1258 for a body that names none and is not UTF-8 (feedparser would
+    guess windows-1252 and garble the Vietnamese)."""
+    if fetched.charset:
+        return fetched.charset
+    if sniff_charset(body, None) is None:
+        try:
+            body.decode("utf-8")
+        except UnicodeDecodeError:
+            return "windows-1258"
+    return None
+
+
 def parse_feed(source: Source, fetched: Fetched, tz: tzinfo) -> list[Entry]:
     import feedparser
 
+    body = fetched.body or b""
     headers = {"content-location": fetched.final_url}
-    if fetched.content_type:
-        ctype = fetched.content_type + (f"; charset={fetched.charset}" if fetched.charset else "")
+    charset = _charset(fetched, body)
+    if fetched.content_type or charset:
+        ctype = (fetched.content_type or "application/xml") + (f"; charset={charset}" if charset else "")
         headers["content-type"] = ctype
     parsed = feedparser.parse(
-        fetched.body or b"",
+        body,
         response_headers=headers,
         sanitize_html=False,
         resolve_relative_uris=False,
     )
     usable = [e for e in parsed.entries if e.get("link") or e.get("id")]
     if not usable:
-        if parsed.get("bozo"):
+        # A wrong Content-Type or charset is only a warning: an empty but valid feed is still a feed.
+        benign = isinstance(parsed.get("bozo_exception"), feedparser.ThingsNobodyCaresAboutButMe)
+        if parsed.get("bozo") and not (benign and parsed.get("version")):
             reason = parsed.get("bozo_exception")
             raise ParseError(
                 f"{fetched.final_url} is not a readable RSS/Atom feed: {reason}",

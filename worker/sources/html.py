@@ -14,7 +14,7 @@ from worker.dates import parse_datetime
 from worker.errors import SourceBroken
 from worker.models import ArticleSpec, Attachment, Entry, Fetched, HtmlSpec, Source
 from worker.sources.encoding import decode_body
-from worker.sources.selectors import select_html, select_value, select_values
+from worker.sources.selectors import select_all, select_html, select_value, select_values
 from worker.urls import canonical_url
 
 TUNE_HINT = "run `loa sources test {id}` to see what the page holds now, then fix sources.yaml"
@@ -34,7 +34,7 @@ def parse_listing(source: Source, fetched: Fetched, tz: tzinfo) -> list[Entry]:
     spec = _spec(source)
     soup = soup_of(fetched)
     hint = TUNE_HINT.format(id=source.id)
-    elements = soup.select(spec.item)
+    elements = select_all(soup, spec.item)
     if not elements:
         raise SourceBroken(
             f"selector `{spec.item}` (html.item) matched 0 elements on {fetched.final_url}",
