@@ -62,7 +62,7 @@ class ParseError(LoaError):
         super().__init__(message, hint=hint)
 
 
-class SourceBroken(LoaError):
+class SourceBroken(LoaError):  # noqa: N818 - public name used across modules
     """The body parsed, but the configured selectors or paths found nothing (kind `selector`),
     or the page is a bot challenge (kind `blocked`). Never reported as "0 new items"."""
 
@@ -79,7 +79,7 @@ class StoreError(LoaError):
     kind = "store"
 
 
-class LockHeld(LoaError):
+class LockHeld(LoaError):  # noqa: N818 - public name used across modules
     """Another writing command holds the lock next to the database."""
 
     kind = "locked"

@@ -27,7 +27,7 @@ Migration = Callable[[sqlite_utils.Database], None]
 
 
 def _m1_initial(db: sqlite_utils.Database) -> None:
-    db["sources"].create(
+    db.table("sources").create(
         {
             "id": str,
             "name": str,
@@ -53,7 +53,7 @@ def _m1_initial(db: sqlite_utils.Database) -> None:
         pk="id",
         defaults={"consecutive_errors": 0, "health": "healthy", "enabled": 1},
     )
-    db["items"].create(
+    db.table("items").create(
         {
             "id": str,
             "source_id": str,
@@ -82,12 +82,12 @@ def _m1_initial(db: sqlite_utils.Database) -> None:
         foreign_keys=[("source_id", "sources", "id")],
         defaults={"revision": 1, "status": "new", "needs_review": 0},
     )
-    db["items"].create_index(["url"])
-    db["items"].create_index(["content_hash"])
-    db["items"].create_index(["status"])
-    db["items"].create_index(["source_id", "published_at"])
-    db["items"].create_index(["duplicate_of"])
-    db["fetch_log"].create(
+    db.table("items").create_index(["url"])
+    db.table("items").create_index(["content_hash"])
+    db.table("items").create_index(["status"])
+    db.table("items").create_index(["source_id", "published_at"])
+    db.table("items").create_index(["duplicate_of"])
+    db.table("fetch_log").create(
         {
             "id": int,
             "source_id": str,
@@ -105,12 +105,12 @@ def _m1_initial(db: sqlite_utils.Database) -> None:
         },
         pk="id",
     )
-    db["fetch_log"].create_index(["source_id", "started_at"])
+    db.table("fetch_log").create_index(["source_id", "started_at"])
 
 
 def _m20_stories(db: sqlite_utils.Database) -> None:
     """Stories: a cluster of items about one warning; its id is its founding item's id."""
-    db["stories"].create(
+    db.table("stories").create(
         {
             "id": str,
             "canonical_item_id": str,
@@ -120,8 +120,8 @@ def _m20_stories(db: sqlite_utils.Database) -> None:
         },
         pk="id",
     )
-    db["items"].add_column("story_id", str)
-    db["items"].create_index(["story_id"])
+    db.table("items").add_column("story_id", str)
+    db.table("items").create_index(["story_id"])
     # Until near-duplicate matching assigns stories, every item founds its own.
     db.execute("update items set story_id = coalesce(duplicate_of, id)")
     db.execute(
@@ -130,10 +130,28 @@ def _m20_stories(db: sqlite_utils.Database) -> None:
     )
 
 
+def _m21_near_duplicates(db: sqlite_utils.Database) -> None:
+    """Near-duplicate signatures, LSH band keys, story roles and manual story overrides."""
+    db.table("items").add_column("story_role", str)  # 'canonical' | 'variant'
+    db.table("items").add_column("variant_of", str)  # the story's canonical item when this one was linked
+    db.table("items").add_column("late_variant", int, not_null_default=0)  # linked after the story was approved
+    db.execute("update items set story_role = case when id = (select canonical_item_id from stories where stories.id = items.story_id) then 'canonical' else 'variant' end")
+    db.table("item_signatures").create(
+        {"item_id": str, "shingles": int, "minhash": bytes, "fingerprint": str}, pk="item_id"
+    )
+    # One row per (band key, item): a new item's lookups touch only its own keys, never the whole history.
+    db.execute("create table lsh_bands (key integer not null, item_id text not null, primary key (key, item_id)) without rowid")
+    db.execute("create index lsh_bands_item on lsh_bands (item_id)")
+    db.table("story_overrides").create(
+        {"id": int, "action": str, "item_id": str, "other_id": str, "created_at": str}, pk="id"
+    )
+    db.table("items").create_index(["late_variant"])
+
+
 # Versions are spaced by feature so that work landing in parallel does not collide:
 # 1-9 sync, 10-19 media and health, 20-29 stories, 30-39 review, 40-49 packs and publish,
 # 50-59 broadcast, 60-69 ward desk, 70-79 report, 80-89 deliveries.
-MIGRATIONS: dict[int, Migration] = {1: _m1_initial, 20: _m20_stories}
+MIGRATIONS: dict[int, Migration] = {1: _m1_initial, 20: _m20_stories, 21: _m21_near_duplicates}
 
 
 def utc_text(moment: datetime | None) -> str | None:
@@ -200,7 +218,7 @@ class Store:
     # -- schema -----------------------------------------------------------------------------
 
     def schema_version(self) -> int:
-        if not self.db["_migrations"].exists():
+        if not self.db.table("_migrations").exists():
             return 0
         row = self.db.execute("select max(version) from _migrations").fetchone()
         return int(row[0] or 0)
@@ -208,8 +226,8 @@ class Store:
     def migrate(self) -> list[int]:
         """Apply pending migrations in order, each in its own transaction; returns the versions applied."""
         with self.transaction() as db:
-            db["_migrations"].create({"version": int, "name": str, "applied_at": str}, pk="version", if_not_exists=True)
-        done = {row["version"] for row in self.db["_migrations"].rows}
+            db.table("_migrations").create({"version": int, "name": str, "applied_at": str}, pk="version", if_not_exists=True)
+        done = {row["version"] for row in self.db.table("_migrations").rows}
         applied = []
         for version in sorted(MIGRATIONS):
             if version in done:
@@ -217,7 +235,7 @@ class Store:
             migration = MIGRATIONS[version]
             with self.transaction() as db:
                 migration(db)
-                db["_migrations"].insert(
+                db.table("_migrations").insert(
                     {"version": version, "name": migration.__name__, "applied_at": iso_utc(datetime.now().astimezone())}
                 )
             applied.append(version)
@@ -229,7 +247,7 @@ class Store:
         """Make the sources table match the config's names, URLs and trust order; keep fetch state."""
         with self.transaction() as db:
             for source in sources:
-                db["sources"].upsert(
+                db.table("sources").upsert(
                     {
                         "id": source.id,
                         "name": source.name,
@@ -286,13 +304,20 @@ class Store:
         started_at: datetime,
         finished_at: datetime,
         http_status: int | None,
+        link: Callable[[SaveOutcome], dict[str, int]] | None = None,
     ) -> tuple[SourceResult, SaveOutcome]:
-        """Items, the source's new fetch state and its log line, in one transaction."""
+        """Items, their story links, the source's new fetch state and its log line, in one transaction.
+
+        `link` links new and changed items into stories and returns counts for the result's extra.
+        """
         with self.transaction():
             outcome = self._save_items(source, items)
+            extra = dict(result.extra)
+            if link is not None:
+                extra.update(link(outcome))
             if outcome.new_ids:
                 state = _replace_state(state, last_new_at=finished_at)
-            self.db["sources"].update(
+            self.db.table("sources").update(
                 source.id,
                 {
                     "etag": state.etag,
@@ -323,9 +348,9 @@ class Store:
                 health=result.health,
                 health_reason=result.health_reason,
                 new_ids=outcome.new_ids,
-                extra=result.extra,
+                extra=extra,
             )
-            self.db["fetch_log"].insert(
+            self.db.table("fetch_log").insert(
                 {
                     "source_id": source.id,
                     "started_at": iso_utc(started_at),
@@ -347,7 +372,7 @@ class Store:
         new_ids: list[str] = []
         updated_ids: list[str] = []
         duplicate_ids: list[str] = []
-        table = self.db["items"]
+        table = self.db.table("items")
         unique = {item.id: item for item in items}
         existing = {
             row["id"]: row
@@ -362,7 +387,7 @@ class Store:
             if old is None:
                 row["story_id"] = item.id
                 table.insert(row)
-                self.db["stories"].insert(
+                self.db.table("stories").insert(
                     {
                         "id": item.id,
                         "canonical_item_id": item.id,
@@ -384,6 +409,8 @@ class Store:
                 updated_ids.append(item.id)
             else:
                 continue
+            if item.id in new_ids:
+                self.db.execute("update items set story_role = 'canonical' where id = ?", [item.id])
             if self._merge_exact(item) != item.id and item.id in new_ids:
                 duplicate_ids.append(item.id)
         return SaveOutcome(tuple(new_ids), tuple(updated_ids), tuple(duplicate_ids))
@@ -443,7 +470,15 @@ class Store:
         self.db.execute(
             "update stories set canonical_item_id = ?, title = ? where id = ?", [canonical_item_id, title, keep]
         )
+        self.set_story_roles(keep)
         return keep
+
+    def set_story_roles(self, story_id: str) -> None:
+        self.db.execute(
+            """update items set story_role = case when id = (select canonical_item_id from stories where id = :s)
+               then 'canonical' else 'variant' end where story_id = :s""",
+            {"s": story_id},
+        )
 
     # -- reading items ------------------------------------------------------------------------
 

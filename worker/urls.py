@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 from urllib.parse import parse_qsl, quote, urlencode, urljoin, urlsplit, urlunsplit
 
@@ -41,10 +42,8 @@ def canonical_url(url: str, base: str | None = None) -> str:
     if scheme not in ("http", "https"):
         return raw
     host = (parts.hostname or "").lower().rstrip(".")
-    try:
+    with contextlib.suppress(UnicodeError):
         host = host.encode("idna").decode("ascii") if host and not host.isascii() else host
-    except UnicodeError:
-        pass
     if ":" in host and not host.startswith("["):
         host = f"[{host}]"
     try:

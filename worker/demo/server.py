@@ -54,10 +54,10 @@ class StaticServer:
         class Handler(BaseHTTPRequestHandler):
             server_version = "LoaDemo/1"
 
-            def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib name
+            def log_message(self, format: str, *args: object) -> None:
                 return
 
-            def do_GET(self) -> None:  # noqa: N802 - stdlib name
+            def do_GET(self) -> None:
                 server.requests += 1
                 path = unquote(urlsplit(self.path).path)
                 target = (server.root / path.lstrip("/")).resolve()
