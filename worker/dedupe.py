@@ -68,7 +68,7 @@ class DedupeConfig:
     @property
     def fingerprint(self) -> str:
         """Changes whenever stored signatures or band keys would change, so stale ones can be detected."""
-        text = repr((self.shingle, self.lead_syllables, self.boilerplate, self.num_perm, self.bands, self.seed))
+        text = repr((2, self.shingle, self.lead_syllables, self.boilerplate, self.num_perm, self.bands, self.seed))
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -190,15 +190,23 @@ def signature(title: str, summary: str, body: str, config: DedupeConfig) -> Sign
     return Signature(shingles=found, hashvalues=minhash(found, config))
 
 
+_MIX_A = np.uint64(0x9E3779B97F4A7C15)
+_MIX_B = np.uint64(0xBF58476D1CE4E5B9)
+
+
 def band_keys(hashvalues: np.ndarray, config: DedupeConfig) -> list[int]:
-    """One signed 64-bit key per LSH band (the band number is hashed in, so keys never collide across bands)."""
+    """One signed 64-bit key per LSH band; the band number is mixed in, so keys never collide across bands.
+
+    Vectorised splitmix-style mixing (uint64 arithmetic wraps): hashing each band separately was
+    a third of the rebuild time.
+    """
     rows = config.rows
-    keys = []
-    for band in range(config.bands):
-        chunk = hashvalues[band * rows : (band + 1) * rows].astype("<u8").tobytes()
-        digest = hashlib.blake2b(band.to_bytes(2, "little") + chunk, digest_size=8).digest()
-        keys.append(struct.unpack("<q", digest)[0])
-    return keys
+    table = np.asarray(hashvalues[: config.bands * rows], dtype=np.uint64).reshape(config.bands, rows)
+    keys = (np.arange(config.bands, dtype=np.uint64) + np.uint64(1)) * _MIX_A
+    for column in range(rows):
+        keys = (keys ^ table[:, column]) * _MIX_B
+        keys ^= keys >> np.uint64(31)
+    return [int(k) for k in keys.view(np.int64)]
 
 
 def to_blob(hashvalues: np.ndarray) -> bytes:
@@ -297,3 +305,20 @@ class BandIndex:
         for key in keys:
             hits.extend(self.buckets.get(key, ()))
         return rank_candidates(hits)
+
+
+def _sign_chunk(args: tuple[list[tuple[str, str, str]], DedupeConfig]) -> list[Signature]:
+    texts, config = args
+    return [signature(title, summary, body, config) for title, summary, body in texts]
+
+
+def sign_many(texts: list[tuple[str, str, str]], config: DedupeConfig, *, workers: int = 1) -> list[Signature]:
+    """Signatures of many (title, summary, body) triples, in order; `workers` > 1 uses that many processes."""
+    if workers <= 1 or len(texts) < 4000:
+        return _sign_chunk((texts, config))
+    from concurrent.futures import ProcessPoolExecutor
+
+    size = max(1000, len(texts) // (workers * 4))
+    chunks = [(texts[i : i + size], config) for i in range(0, len(texts), size)]
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        return [sig for part in pool.map(_sign_chunk, chunks) for sig in part]

@@ -6,6 +6,7 @@ always inside the caller's transaction (Store.transaction is re-entrant).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,6 +23,7 @@ from worker.dedupe import (
     estimated_near,
     from_blob,
     rank_candidates,
+    sign_many,
     signature,
     story_canonical,
     to_blob,
@@ -193,10 +195,13 @@ def rebuild(store: Store, config: DedupeConfig, *, now: datetime) -> dict[str, i
     cluster: dict[str, str] = {}  # item id → founding item id of its cluster
     signature_rows: list[tuple[str, int, bytes, str]] = []
     band_rows: list[tuple[int, str]] = []
-    for row in items:
-        if row["duplicate_of"]:
-            continue
-        sig = signature(row["title"] or "", row["summary"] or "", row["body_text"] or "", config)
+    leaders = [row for row in items if not row["duplicate_of"]]
+    signed = sign_many(
+        [(row["title"] or "", row["summary"] or "", row["body_text"] or "") for row in leaders],
+        config,
+        workers=min(4, os.cpu_count() or 1),
+    )
+    for row, sig in zip(leaders, signed, strict=True):
         keys = band_keys(sig.hashvalues, config)
         match = None
         if row["id"] not in pinned:
@@ -221,21 +226,38 @@ def rebuild(store: Store, config: DedupeConfig, *, now: datetime) -> dict[str, i
             for key in [a, *(r["id"] for r in items if r["duplicate_of"] == a)]:
                 cluster[key] = a + "\0split"
     story_ids = _preserve_ids(items, cluster)
+    promoted = {r["item_id"]: r["id"] for r in _rows(store, "select id, item_id from story_overrides where action = 'promote'")}
+    members: dict[str, list[dict[str, Any]]] = {}
+    for row in items:
+        members.setdefault(story_ids[row["id"]], []).append(row)
+    story_rows: list[tuple[str, str, str]] = []  # (story id, canonical item id, title)
+    for story_id, rows in members.items():
+        latest = max((r["id"] for r in rows if r["id"] in promoted), key=lambda i: promoted[i], default=None)
+        canonical = story_canonical(
+            [Member(Copy(r["id"], r["source_rank"] or 0, r["published_at"] or "", r["fetched_at"] or ""), r["status"] or "", bool(r["duplicate_of"])) for r in rows],
+            latest,
+        )
+        story_rows.append((story_id, canonical, next(r["title"] for r in rows if r["id"] == canonical)))
+    canonical_ids = {canonical for _, canonical, _ in story_rows}
+    stamp = iso_utc(now)
     with store.transaction():
-        old_created = {r["id"]: r["created_at"] for r in _rows(store, "select id, created_at from stories")}
-        store.db.execute("delete from lsh_bands")
-        store.db.execute("delete from item_signatures")
-        store.db.conn.executemany("insert into item_signatures (item_id, shingles, minhash, fingerprint) values (?, ?, ?, ?)", signature_rows)
-        store.db.conn.executemany("insert or ignore into lsh_bands (key, item_id) values (?, ?)", band_rows)
-        store.db.conn.executemany("update items set story_id = ? where id = ?", [(story_ids[i], i) for i in cluster])
-        store.db.execute("delete from stories")
-        for story_id in sorted(set(story_ids.values())):
-            created = old_created.get(story_id, iso_utc(now))
-            store.db.execute(
-                "insert into stories (id, canonical_item_id, title, created_at, updated_at) values (?, '', '', ?, ?)",
-                [story_id, created, iso_utc(now)],
-            )
-            refresh_story(store, story_id, now=now)
+        old_created = dict(store.db.execute("select id, created_at from stories").fetchall())
+        conn = store.db.conn
+        conn.execute("delete from lsh_bands")
+        conn.execute("delete from item_signatures")
+        conn.executemany("insert into item_signatures (item_id, shingles, minhash, fingerprint) values (?, ?, ?, ?)", signature_rows)
+        # Sorted by key, the inserts append to the clustered primary key instead of splitting pages.
+        band_rows.sort()
+        conn.executemany("insert or ignore into lsh_bands (key, item_id) values (?, ?)", band_rows)
+        conn.executemany(
+            "update items set story_id = ?, story_role = ? where id = ?",
+            [(story_ids[i], "canonical" if i in canonical_ids else "variant", i) for i in story_ids],
+        )
+        conn.execute("delete from stories")
+        conn.executemany(
+            "insert into stories (id, canonical_item_id, title, created_at, updated_at) values (?, ?, ?, ?, ?)",
+            [(sid, canonical, title, old_created.get(sid, stamp), stamp) for sid, canonical, title in story_rows],
+        )
     return {"items": len(items), "stories": len(set(story_ids.values()))}
 
 
