@@ -20,7 +20,7 @@ from worker.dedupe import (
     Member,
     band_keys,
     best_match,
-    estimated_near,
+    estimated_score,
     from_blob,
     rank_candidates,
     sign_many,
@@ -45,6 +45,7 @@ class LinkCounts:
         return {"stories_new": self.stories_new, "variants_linked": self.variants_linked}
 
 
+EXACT_CHECKS = 5
 _ITEM_COLUMNS = "id, title, summary, body_text, story_id, status, duplicate_of, source_rank, published_at, fetched_at"
 
 
@@ -102,7 +103,11 @@ def link_items(
             if not candidates:
                 continue
             signed = _rows(store, f"select item_id, shingles, minhash from item_signatures where item_id in ({_in(candidates)})", candidates)
-            likely = [s["item_id"] for s in signed if estimated_near(sig, s["shingles"], from_blob(s["minhash"]), config)]
+            scored = sorted(
+                ((estimated_score(sig, s["shingles"], from_blob(s["minhash"]), config), s["item_id"]) for s in signed), reverse=True
+            )
+            # Exact checks recompute shingles from text, so only the few likeliest are checked.
+            likely = [item for score, item in scored[:EXACT_CHECKS] if score >= 0]
             if not likely:
                 continue
             texts = _rows(store, f"select {_ITEM_COLUMNS} from items where id in ({_in(likely)}) and story_id != ?", [*likely, story_id])
