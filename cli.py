@@ -351,7 +351,8 @@ def _print_sync(report: Any, config: Config, *, as_json: bool, quiet: bool) -> N
     click.echo(
         f"\n{totals['sources']} sources: {totals['ok']} ok, {totals['not_modified']} not modified, "
         f"{totals['error']} failed, {totals['skipped']} not due; "
-        f"{totals['new']} new, {totals['updated']} updated, {totals['duplicates']} duplicates"
+        f"{totals['new']} new, {totals['updated']} updated, {totals['duplicates']} duplicates; "
+        f"{totals['stories_new']} new stories, {totals['variants_linked']} variants linked"
     )
     media = [r.extra["media"] for r in report.results if r.extra.get("media")]
     if media:
@@ -487,6 +488,133 @@ def items_show(ctx: Context, item_id: str, as_json: bool) -> None:
         click.echo(f"\n{row['summary']}\n")
         if row["body_text"]:
             click.echo(row["body_text"])
+
+
+# -- stories --------------------------------------------------------------------------------------
+
+
+@main.group("stories")
+def stories_group() -> None:
+    """One story per warning: near-duplicate items across sources and formats, grouped."""
+
+
+@stories_group.command("list")
+@click.option("--limit", type=int, default=50, show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def stories_list(ctx: Context, limit: int, as_json: bool) -> None:
+    """List stories, most recently changed first, with how many items each groups."""
+    from worker.stories import list_stories
+    from worker.views import table
+
+    with loa_errors():
+        store = ctx.open_store()
+        stories = list_stories(store, limit=limit)
+        store.close()
+        if as_json:
+            emit_json(
+                [{k: s[k] for k in ("id", "canonical", "items", "title", "kinds", "late_variants")} for s in stories]
+            )
+            return
+        rows = [[s["id"][:12], str(len(s["items"])), ",".join(s["kinds"]), _cut(s["title"], 70)] for s in stories]
+        click.echo(table(rows, ["story", "items", "kinds", "title"]))
+        click.echo(f"\n{len(stories)} stories")
+
+
+@stories_group.command("show")
+@click.argument("story_id")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def stories_show(ctx: Context, story_id: str, as_json: bool) -> None:
+    """Show a story (by story id or any of its items' ids) and its items."""
+    from worker.stories import show_story
+    from worker.views import table
+
+    with loa_errors():
+        store = ctx.open_store()
+        story = show_story(store, story_id)
+        store.close()
+        if as_json:
+            emit_json(story)
+            return
+        click.echo(f"{story['title']}\n\nstory: {story['id']}\ncanonical: {story['canonical']}\n")
+        rows = []
+        for item in story["items"]:
+            role = item["story_role"] or "-"
+            if item["late_variant"]:
+                role += f" (late variant of {item['variant_of']})"
+            rows.append(
+                [item["id"][:12], item["source_id"], item["kind"], item["status"], role, _cut(item["title"], 60)]
+            )
+        click.echo(table(rows, ["item", "source", "kind", "status", "role", "title"]))
+
+
+def _story_command(action: str, *ids: str) -> None:
+    """Run one manual story change under the run lock, so it never interleaves with a sync."""
+    from worker import stories
+    from worker.clock import now
+
+    ctx: Context = click.get_current_context().obj
+    with loa_errors(), run_lock(ctx, f"stories {action}") as locked:
+        if not locked:
+            sys.exit(EXIT_FAILED)
+        store = ctx.open_store()
+        try:
+            story = getattr(stories, action)(store, *ids, now=now())
+        finally:
+            store.close()
+        click.echo(f"{action}: {' '.join(ids)} -> story {story}")
+
+
+@stories_group.command("merge")
+@click.argument("first")
+@click.argument("second")
+def stories_merge(first: str, second: str) -> None:
+    """Merge two stories (story or item ids); remembered across `loa dedupe rebuild`."""
+    _story_command("merge", first, second)
+
+
+@stories_group.command("split")
+@click.argument("item_id")
+def stories_split(item_id: str) -> None:
+    """Move ITEM_ID out of its story into its own; remembered across `loa dedupe rebuild`."""
+    _story_command("split", item_id)
+
+
+@stories_group.command("promote")
+@click.argument("item_id")
+def stories_promote(item_id: str) -> None:
+    """Make ITEM_ID its story's canonical item (a late variant becomes reviewable again)."""
+    _story_command("promote", item_id)
+
+
+@main.group("dedupe")
+def dedupe_group() -> None:
+    """Near-duplicate detection maintenance."""
+
+
+@dedupe_group.command("rebuild")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def dedupe_rebuild(ctx: Context, as_json: bool) -> None:
+    """Recluster every item into stories (after changing dedupe: settings); manual overrides are replayed."""
+    from worker.clock import now
+    from worker.stories import rebuild
+
+    with loa_errors():
+        config = ctx.config
+        with run_lock(ctx, "dedupe rebuild") as locked:
+            if not locked:
+                return
+            store = ctx.open_store()
+            try:
+                counts = rebuild(store, config.dedupe, now=now())
+            finally:
+                store.close()
+        if as_json:
+            emit_json(counts)
+        else:
+            click.echo(f"{counts['items']} items in {counts['stories']} stories")
 
 
 # -- status ---------------------------------------------------------------------------------------

@@ -101,3 +101,25 @@ def test_database_inside_outputs_is_refused(tmp_path: Path) -> None:
     path.write_text(text, encoding="utf-8")
     with pytest.raises(ConfigError, match="inside outputs"):
         load_config(path)
+
+
+@pytest.mark.parametrize(
+    ("snippet", "key_path"),
+    [
+        ("dedupe: {threshold: 1.5}\n", "dedupe.threshold"),
+        ("dedupe: {shingle: 0}\n", "dedupe.shingle"),
+        ("dedupe: {boilerplate: 'x'}\n", "dedupe.boilerplate"),
+        ("dedupe: {treshold: 0.4}\n", "dedupe.treshold"),
+    ],
+)
+def test_dedupe_errors_name_the_key_path(tmp_path: Path, snippet: str, key_path: str) -> None:
+    path = write_config(tmp_path, FEED, extra=snippet)
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert str(info.value).startswith(key_path + ":"), str(info.value)
+
+
+def test_dedupe_settings_are_parsed(tmp_path: Path) -> None:
+    path = write_config(tmp_path, FEED, extra="dedupe: {threshold: 0.4, shingle: 3, boilerplate: ['[Nóng]']}\n")
+    config = load_config(path)
+    assert (config.dedupe.threshold, config.dedupe.shingle, config.dedupe.boilerplate) == (0.4, 3, ("[Nóng]",))

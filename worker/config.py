@@ -14,6 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from worker import __version__
+from worker.dedupe import DEFAULT_BOILERPLATE, DedupeConfig
 from worker.errors import ConfigError, ReviewError
 from worker.models import ArticleSpec, HtmlSpec, ItemKind, JsonSpec, Rule, RuleAction, Source, TikTokSpec, Topic
 from worker.review import compile_match, parse_priority
@@ -46,6 +47,7 @@ KNOWN_TOP_KEYS = {
     "rules",
     "topics",
     "alerts",
+    "dedupe",
 }
 SOURCE_KEYS = {
     "id",
@@ -144,6 +146,7 @@ class Config:
     db_path: Path
     media_path: Path
     outputs_path: Path
+    dedupe: DedupeConfig = field(default_factory=DedupeConfig)
     raw: dict[str, Any] = field(default_factory=dict, compare=False)
     rules: tuple[Rule, ...] = ()
     topics: tuple[Topic, ...] = ()
@@ -319,6 +322,46 @@ def tiktok_listing_url(spec: TikTokSpec) -> str:
     if spec.via == "rsshub" and spec.rsshub:
         return f"{spec.rsshub}/tiktok/user/@{spec.user}"
     return f"{spec.base_url}/embed/@{spec.user}"
+
+
+DEDUPE_KEYS = {"threshold", "containment", "shingle", "min_shingles", "lead_syllables", "boilerplate"}
+
+
+def _parse_dedupe(value: object) -> DedupeConfig:
+    """`dedupe: {threshold, containment, shingle, min_shingles, lead_syllables, boilerplate: [...]}`."""
+    data = _expect_mapping(value or {}, "dedupe")
+    _check_keys(data, DEDUPE_KEYS, "dedupe")
+    base = DedupeConfig()
+    ratios: dict[str, float] = {}
+    for key in ("threshold", "containment"):
+        if key in data:
+            number = data[key]
+            if isinstance(number, bool) or not isinstance(number, int | float) or not 0 < number <= 1:
+                raise ConfigError(f"expected a number above 0 and at most 1, got {number!r}", path=f"dedupe.{key}")
+            ratios[key] = float(number)
+    ints: dict[str, int] = {}
+    for key, low, high in (("shingle", 1, 5), ("min_shingles", 1, 1000), ("lead_syllables", 5, 1000)):
+        if key in data:
+            number = data[key]
+            if isinstance(number, bool) or not isinstance(number, int) or not low <= number <= high:
+                raise ConfigError(f"expected a whole number from {low} to {high}, got {number!r}", path=f"dedupe.{key}")
+            ints[key] = number
+    boilerplate = DEFAULT_BOILERPLATE
+    if "boilerplate" in data:
+        phrases = data["boilerplate"]
+        if not isinstance(phrases, list) or not all(isinstance(p, str) and p.strip() for p in phrases):
+            raise ConfigError(
+                "expected a list of phrases", path="dedupe.boilerplate", hint='e.g. ["[Cảnh báo]", "| Cổng KGM"]'
+            )
+        boilerplate = tuple(phrases)
+    return DedupeConfig(
+        threshold=ratios.get("threshold", base.threshold),
+        containment=ratios.get("containment", base.containment),
+        shingle=ints.get("shingle", base.shingle),
+        min_shingles=ints.get("min_shingles", base.min_shingles),
+        lead_syllables=ints.get("lead_syllables", base.lead_syllables),
+        boilerplate=boilerplate,
+    )
 
 
 def _parse_html(value: object, path: str) -> HtmlSpec:
@@ -535,6 +578,7 @@ def parse_config(text: str, config_path: Path) -> Config:
         db_path=db_path,
         media_path=resolve("media", "data/media"),
         outputs_path=outputs_path,
+        dedupe=_parse_dedupe(data.get("dedupe")),
         raw=data,
         rules=rules,
         topics=topics,

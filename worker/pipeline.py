@@ -24,7 +24,8 @@ from worker.normalize import item_id, normalize_entry
 from worker.review import RuleOutcome, evaluate
 from worker.schedule import SourceState, after_run, is_due
 from worker.sources import adapter_for
-from worker.store import RuleHook, Store
+from worker.store import RuleHook, SaveOutcome, Store
+from worker.stories import link_items
 from worker.urls import canonical_url
 
 ProgressCallback = Callable[[SourceResult], None]
@@ -75,13 +76,22 @@ class SyncReport:
 
     @property
     def totals(self) -> dict[str, int]:
-        totals = {"sources": len(self.results), "new": 0, "updated": 0, "duplicates": 0}
+        totals = {
+            "sources": len(self.results),
+            "new": 0,
+            "updated": 0,
+            "duplicates": 0,
+            "stories_new": 0,
+            "variants_linked": 0,
+        }
         for status in RunStatus:
             totals[status.value] = 0
         for result in self.results:
             totals["new"] += result.new
             totals["updated"] += result.updated
             totals["duplicates"] += result.duplicates
+            totals["stories_new"] += int(result.extra.get("stories_new", 0))
+            totals["variants_linked"] += int(result.extra.get("variants_linked", 0))
             totals[result.status.value] += 1
         return totals
 
@@ -351,6 +361,10 @@ def _save(
         health_action=new_state.health_action,
         extra={"warnings": [str(e) for e in extraction.partial_errors]} if extraction.partial_errors else {},
     )
+
+    def link(outcome: SaveOutcome) -> dict[str, int]:
+        return link_items(store, outcome.new_ids, config.dedupe, now=now, updated_ids=outcome.updated_ids).as_extra()
+
     final, _ = store.save_run(
         source,
         result,
@@ -360,6 +374,7 @@ def _save(
         finished_at=now,
         http_status=fetched.status if fetched else getattr(error, "status", None),
         rules=rule_hook(config),
+        link=link,
     )
     # Media rows are recorded with the items; the downloads themselves never block saving an item.
     store.want_media([w for item in extraction.items for w in wanted_media(item, source)], now=now)

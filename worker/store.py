@@ -179,6 +179,28 @@ def _m20_stories(db: sqlite_utils.Database) -> None:
     )
 
 
+def _m21_near_duplicates(db: sqlite_utils.Database) -> None:
+    """Near-duplicate signatures, LSH band keys, story roles and manual story overrides."""
+    db.table("items").add_column("story_role", str)  # 'canonical' | 'variant'
+    db.table("items").add_column("variant_of", str)  # the story's canonical item when this one was linked
+    db.table("items").add_column("late_variant", int, not_null_default=0)  # linked after the story was approved
+    db.execute(
+        "update items set story_role = case when id = (select canonical_item_id from stories where stories.id = items.story_id) then 'canonical' else 'variant' end"
+    )
+    db.table("item_signatures").create(
+        {"item_id": str, "shingles": int, "minhash": bytes, "fingerprint": str}, pk="item_id"
+    )
+    # One row per (band key, item): a new item's lookups touch only its own keys, never the whole history.
+    db.execute(
+        "create table lsh_bands (key integer not null, item_id text not null, primary key (key, item_id)) without rowid"
+    )
+    db.execute("create index lsh_bands_item on lsh_bands (item_id)")
+    db.table("story_overrides").create(
+        {"id": int, "action": str, "item_id": str, "other_id": str, "created_at": str}, pk="id"
+    )
+    db.table("items").create_index(["late_variant"])
+
+
 def _m30_review(db: sqlite_utils.Database) -> None:
     """Review: the officer's decision columns, the audit trail, approved snapshots and review sessions."""
     items = db.table("items")
@@ -238,7 +260,13 @@ def _m30_review(db: sqlite_utils.Database) -> None:
 # Versions are spaced by feature so that work landing in parallel does not collide:
 # 1-9 sync, 10-19 media and health, 20-29 stories, 30-39 review, 40-49 packs and publish,
 # 50-59 broadcast, 60-69 ward desk, 70-79 report, 80-89 deliveries.
-MIGRATIONS: dict[int, Migration] = {1: _m1_initial, 10: _m10_media_health, 20: _m20_stories, 30: _m30_review}
+MIGRATIONS: dict[int, Migration] = {
+    1: _m1_initial,
+    10: _m10_media_health,
+    20: _m20_stories,
+    21: _m21_near_duplicates,
+    30: _m30_review,
+}
 
 
 def utc_text(moment: datetime | None) -> str | None:
@@ -408,14 +436,21 @@ class Store:
         finished_at: datetime,
         http_status: int | None,
         rules: RuleHook | None = None,
+        link: Callable[[SaveOutcome], dict[str, int]] | None = None,
     ) -> tuple[SourceResult, SaveOutcome]:
-        """Items, their rule decisions, the source's new fetch state and its log line, in one transaction."""
+        """Items, their rule decisions and story links, the source's new state and its log line, in one transaction.
+
+        `link` links new and changed items into stories and returns counts for the result's extra.
+        """
         with self.transaction():
             outcome = self._save_items(source, items)
             if rules is not None:
                 by_id = {item.id: item for item in items}
                 for new_id in outcome.new_ids:
                     self._apply_rules(by_id[new_id], rules(by_id[new_id]))
+            extra = dict(result.extra)
+            if link is not None:
+                extra.update(link(outcome))
             if outcome.new_ids:
                 state = _replace_state(state, last_new_at=finished_at)
             self.db.table("sources").update(
@@ -451,7 +486,7 @@ class Store:
                 health_reason=result.health_reason,
                 health_action=result.health_action,
                 new_ids=outcome.new_ids,
-                extra=result.extra,
+                extra=extra,
             )
             self.db.table("fetch_log").insert(
                 {
@@ -516,6 +551,8 @@ class Store:
                 updated_ids.append(item.id)
             else:
                 continue
+            if item.id in new_ids:
+                self.db.execute("update items set story_role = 'canonical' where id = ?", [item.id])
             duplicate_ids.extend(self._merge_exact(item))
         return SaveOutcome(tuple(new_ids), tuple(updated_ids), tuple(dict.fromkeys(duplicate_ids)))
 
@@ -549,7 +586,8 @@ class Store:
         self._join_stories(winner.id, [r["story_id"] for r in rows if r["story_id"]])
         for row in rows:
             if row["id"] == winner.id:
-                if row["status"] == Status.DUPLICATE.value or row["duplicate_of"]:
+                # A late variant is `duplicate` without `duplicate_of`: only an exact copy is restored here.
+                if row["duplicate_of"]:
                     self.db.execute(
                         "update items set duplicate_of = null, status = case when status = 'duplicate' then 'new' else status end where id = ?",
                         [row["id"]],
@@ -584,7 +622,15 @@ class Store:
         self.db.execute(
             "update stories set canonical_item_id = ?, title = ? where id = ?", [canonical_item_id, title, keep]
         )
+        self.set_story_roles(keep)
         return keep
+
+    def set_story_roles(self, story_id: str) -> None:
+        self.db.execute(
+            """update items set story_role = case when id = (select canonical_item_id from stories where id = :s)
+               then 'canonical' else 'variant' end where story_id = :s""",
+            {"s": story_id},
+        )
 
     # -- reading items ------------------------------------------------------------------------
 

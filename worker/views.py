@@ -27,6 +27,7 @@ ITEM_FIELDS = (
 def item_json(row: dict[str, Any]) -> dict[str, Any]:
     data = {key: row.get(key) for key in ITEM_FIELDS if key != "source"}
     data["source"] = row.get("source_id")
+    data["story"] = row.get("story_id")
     for key, value in row.items():
         if key not in data and key not in ("source_id", "body_html", "extra", "source_rank"):
             data[key] = value
