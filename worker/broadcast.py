@@ -304,29 +304,29 @@ def fill(
     """Place every candidate's repeats into the ward's next slots with room; see README "Broadcast scripts"."""
     changes: list[Change] = []
     by_story: dict[str, Candidate] = {}
-    for candidate in candidates:
-        by_story.setdefault(candidate.story, candidate)  # a late variant or a second pack: same story, first wins
+    for each in candidates:
+        by_story.setdefault(each.story, each)  # a late variant or a second pack: same story, first wins
     board = _Board(ward, rules, now, [])
     kept: list[QueueEntry] = []
     for entry in existing:
         if entry.ward != ward.id:
             continue
-        candidate = by_story.get(entry.story)
-        if entry.status != EntryStatus.QUEUED or candidate is None:
+        current = by_story.get(entry.story)
+        if entry.status != EntryStatus.QUEUED or current is None:
             kept.append(entry)
             continue
         day = date.fromisoformat(entry.date)
         start = board.start(day, entry.slot)
-        if candidate.withdrawn or (candidate.expires_at is not None and start >= candidate.expires_at):
-            why = "withdrawn" if candidate.withdrawn else "expired"
+        if current.withdrawn or (current.expires_at is not None and start >= current.expires_at):
+            why = "withdrawn" if current.withdrawn else "expired"
             changes.append(Change("removed", entry.story, entry.repeat, entry.id, entry.date, entry.slot, why))
             continue
         fresh = replace(
             entry,
-            priority=candidate.priority.value,
-            title=candidate.title,
-            script=candidate.script,
-            seconds=candidate.seconds,
+            priority=current.priority.value,
+            title=current.title,
+            script=current.script,
+            seconds=current.seconds,
         )
         if fresh != entry and start >= now:
             changes.append(Change("updated", entry.story, entry.repeat, entry.id, entry.date, entry.slot, "new script"))

@@ -139,7 +139,7 @@ class AlertsConfig:
 
 DEFAULT_INTRO = (
     "Kính thưa toàn thể nhân dân {kind} {name}. "
-    "Sau đây là bản tin phòng, chống lừa đảo trên không gian mạng, phát lúc {time} ngày {date}."
+    "Hôm nay, ngày {date}, Đài truyền thanh {kind} xin gửi tới bà con bản tin phòng, chống lừa đảo trên không gian mạng."
 )
 DEFAULT_OUTRO = (
     "Bà con hãy luôn cảnh giác: không cung cấp mã OTP, không chuyển tiền cho người lạ. "
@@ -154,6 +154,9 @@ class TtsConfig:
 
     command: str
     timeout_seconds: float = 600.0
+    # {wpm} = rate × 60 × calibration. espeak-ng 1.51 (vi) speaks ~1.39× its nominal words per minute in
+    # Vietnamese syllables, so 0.72 makes the audio last about as long as the syllable estimate.
+    calibration: float = 0.72
 
 
 @dataclass(frozen=True)
@@ -768,7 +771,7 @@ def parse_broadcast(value: object) -> BroadcastConfig:
     tts = None
     if data.get("tts") is not None:
         tdata = _expect_mapping(data["tts"], f"{path}.tts")
-        _check_keys(tdata, {"command", "timeout"}, f"{path}.tts")
+        _check_keys(tdata, {"command", "timeout", "calibration"}, f"{path}.tts")
         command = _expect_str(tdata.get("command"), f"{path}.tts.command")
         for needed in ("{in}", "{out}"):
             if needed not in command:
@@ -778,7 +781,12 @@ def parse_broadcast(value: object) -> BroadcastConfig:
                     hint='e.g. "espeak-ng -v vi -s {wpm} -w {out} -f {in}"',
                 )
         timeout = float(parse_duration(tdata["timeout"], f"{path}.tts.timeout")) if "timeout" in tdata else 600.0
-        tts = TtsConfig(command=command, timeout_seconds=timeout)
+        calibration = tdata.get("calibration", 0.72)
+        if not isinstance(calibration, int | float) or isinstance(calibration, bool) or not 0.2 <= calibration <= 3:
+            raise ConfigError(
+                f"expected a factor between 0.2 and 3, got {calibration!r}", path=f"{path}.tts.calibration"
+            )
+        tts = TtsConfig(command=command, timeout_seconds=timeout, calibration=float(calibration))
     frame_names = {"kind", "name", "date", "time"}
     return BroadcastConfig(
         repeats=_expect_int(data.get("repeats", base.repeats), f"{path}.repeats", 1),

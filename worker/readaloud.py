@@ -56,6 +56,29 @@ DEFAULT_ABBREVIATIONS: dict[str, str] = {
 }
 
 CONJUNCTIONS = ("nhưng", "tuy nhiên", "vì vậy", "do đó", "đồng thời", "sau đó", "hoặc", "và")
+# Words that open an adverbial phrase or subordinate clause: a comma after one is no place to end a sentence.
+INTRODUCERS = (
+    "theo",
+    "từ",
+    "trong",
+    "thời gian",
+    "hiện nay",
+    "gần đây",
+    "sau khi",
+    "sau đó",
+    "trước khi",
+    "khi",
+    "nếu",
+    "để",
+    "ngày",
+    "vào",
+    "tại",
+    "lúc",
+    "hôm nay",
+    "với",
+    "do",
+    "vì",
+)
 _GROUP_SEP = "\u2063"  # marks a pause inside a phone number so long-sentence splitting never cuts there
 
 
@@ -231,7 +254,9 @@ def time_words(hour: int, minute: int, style: ReadingStyle) -> str:
 # -- cleaning -----------------------------------------------------------------------------------------
 
 _URL = re.compile(
-    r"(?:https?://|www\.)\S+|\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+|\b[\w-]+(?:\.[\w-]+)*\.(?:vn|com|net|org|gov|edu|info|io|me|ly|asia)\b(?:/\S*)?",
+    r"(?:(?:https?://|www\.)\S+?|\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+?"
+    r"|\b[\w-]+(?:\.[\w-]+)*\.(?:vn|com|net|org|gov|edu|info|io|me|ly|asia)\b(?:/\S*?)?)"
+    r"(?=[.,;:!?)\]]*(?:\s|$))",
     re.I,
 )
 _TAG = re.compile(r"<[^>]+>")
@@ -390,20 +415,43 @@ def _finish(sentence: str) -> str:
     return sentence if sentence[-1] in ".!?" else sentence + "."
 
 
+def _opens_adverbial(words: list[str]) -> bool:
+    head = " ".join(words[:2]).lower()
+    return any(head == w or head.startswith(w + " ") for w in INTRODUCERS)
+
+
 def _split_long(words: list[str], limit: int) -> list[list[str]]:
-    """Cut at the comma or conjunction nearest the middle, keeping both halves at least 4 syllables long."""
+    """Cut at the comma or conjunction nearest the middle, keeping both halves at least 10 syllables long.
+
+    A comma that closes an opening phrase ("Theo …,", "Sau khi cài,") is not a cut: the half before it is no sentence.
+    """
     if syllables(" ".join(words)) <= limit:
         return [words]
     best: int | None = None
     middle = len(words) / 2
-    for i in range(4, len(words) - 3):
+    clause_start = 0
+    for i in range(1, len(words)):
         at_comma = words[i - 1].endswith((",", ";", ":"))
         at_conjunction = any(" ".join(words[i : i + len(c.split())]).lower() == c for c in CONJUNCTIONS)
-        if (at_comma or at_conjunction) and (best is None or abs(i - middle) < abs(best - middle)):
+        ok = (at_comma and not _opens_adverbial(words[clause_start:i])) or at_conjunction
+        if ok and i >= 10 and len(words) - i >= 10 and (best is None or abs(i - middle) < abs(best - middle)):
             best = i
+        if at_comma:
+            clause_start = i
     if best is None:
         return [words]
     return _split_long(words[:best], limit) + _split_long(words[best:], limit)
+
+
+_DANGLING = re.compile(
+    r"(?i)[\s,:]*\b(?:(?:xem|tham khảo|truy cập)(?: thêm| chi tiết)?(?: tại| ở| qua)?(?: đây)?"
+    r"|(?:tại|qua|theo) (?:địa chỉ|đường dẫn|đường link|link|trang|website)|tại đây|chi tiết tại|tại)\s*[.:!]?$"
+)
+
+
+def _drop_dangling(sentence: str) -> str:
+    """What a removed link leaves at a sentence end ("Xem chi tiết tại.") goes too."""
+    return _DANGLING.sub("", sentence).strip()
 
 
 def to_sentences(text: str, options: ReadingOptions) -> list[str]:
@@ -415,7 +463,7 @@ def to_sentences(text: str, options: ReadingOptions) -> list[str]:
             spoken = re.sub(r"\s+", " ", speak_numbers(raw, options.style))
             spoken = re.sub(r"\s+([.,;:!?])", r"\1", spoken)
             spoken = re.sub(r"[^\w\s.,;:!?\"“”'()\-–" + _GROUP_SEP + "]", "", spoken)
-            spoken = re.sub(r"\(\s*\)", "", spoken).strip()
+            spoken = _drop_dangling(re.sub(r"\(\s*\)", "", spoken).strip())
             if not syllables(spoken):
                 continue
             for part in _split_long(spoken.split(), options.max_sentence_syllables):
