@@ -95,7 +95,10 @@ CASES = [
     ("TK ngân hàng", "Tài khoản ngân hàng."),
     ("CSGT và BHXH", "Cảnh sát giao thông và bảo hiểm xã hội."),
     ("Theo NCSC", "Theo Trung tâm Giám sát an toàn không gian mạng quốc gia."),
-    ("Trung tâm Giám sát an toàn không gian mạng quốc gia (NCSC) cảnh báo", "Trung tâm Giám sát an toàn không gian mạng quốc gia cảnh báo."),
+    (
+        "Trung tâm Giám sát an toàn không gian mạng quốc gia (NCSC) cảnh báo",
+        "Trung tâm Giám sát an toàn không gian mạng quốc gia cảnh báo.",
+    ),
     ("Bộ TT&TT", "Bộ Thông tin và Truyền thông."),
     ("không cung cấp mã OTP", "Không cung cấp mã ô tê pê."),
     # cleaning: URLs, hashtags, emoji, markup
@@ -200,7 +203,11 @@ def test_story_uses_title_and_lead_and_credits_the_source() -> None:
 
 def test_story_prefers_the_reviewers_broadcast_edit() -> None:
     edited = StoryText(
-        id="s1", title="Tiêu đề gốc", lead="Nội dung gốc.", broadcast_title="Tin cảnh báo", broadcast_text="Bà con chú ý."
+        id="s1",
+        title="Tiêu đề gốc",
+        lead="Nội dung gốc.",
+        broadcast_title="Tin cảnh báo",
+        broadcast_text="Bà con chú ý.",
     )
     assert story_script(edited, NORTH).sentences == ("Tin cảnh báo.", "Bà con chú ý.")
     assert story_script(edited, NORTH, urgent=True).sentences[0] == "Tin khẩn cấp."
