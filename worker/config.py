@@ -14,9 +14,11 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from worker import __version__
+from worker.broadcast import BroadcastWard, parse_quiet_days, parse_slots
 from worker.dedupe import DEFAULT_BOILERPLATE, DedupeConfig
 from worker.errors import ConfigError, ReviewError
 from worker.models import ArticleSpec, HtmlSpec, ItemKind, JsonSpec, Rule, RuleAction, Source, TikTokSpec, Topic
+from worker.readaloud import DEFAULT_ABBREVIATIONS, WARD_KINDS, ReadingOptions, ReadingStyle
 from worker.review import compile_match, parse_priority
 from worker.sanitize import nfc
 
@@ -47,6 +49,7 @@ KNOWN_TOP_KEYS = {
     "rules",
     "topics",
     "alerts",
+    "broadcast",
     "dedupe",
 }
 SOURCE_KEYS = {
@@ -136,6 +139,58 @@ class AlertsConfig:
     timeout_seconds: float = 10.0
 
 
+DEFAULT_INTRO = (
+    "Kính thưa toàn thể nhân dân {kind} {name}. "
+    "Hôm nay, ngày {date}, Đài truyền thanh {kind} xin gửi tới bà con bản tin phòng, chống lừa đảo trên không gian mạng."
+)
+DEFAULT_OUTRO = (
+    "Bà con hãy luôn cảnh giác: không cung cấp mã OTP, không chuyển tiền cho người lạ. "
+    "Khi nghi ngờ bị lừa đảo, hãy báo ngay cho công an {kind} gần nhất. "
+    "Xin cảm ơn bà con đã chú ý lắng nghe."
+)
+
+
+@dataclass(frozen=True)
+class TtsConfig:
+    """`broadcast.tts`: a command with {in} (UTF-8 text file), {out} (WAV file) and {wpm} placeholders."""
+
+    command: str
+    timeout_seconds: float = 600.0
+    # {wpm} = rate × 60 × calibration. espeak-ng 1.51 (vi) speaks ~1.39× its nominal words per minute in
+    # Vietnamese syllables, so 0.72 makes the audio last about as long as the syllable estimate.
+    calibration: float = 0.72
+
+
+@dataclass(frozen=True)
+class BroadcastConfig:
+    """`broadcast:` in sources.yaml: how scripts are written and how ward queues are filled."""
+
+    repeats: int = 2
+    spacing_days: int = 2
+    max_story_seconds: int = 90
+    rate: float = 4.0  # syllables per second, for the estimate and the TTS speed
+    abbreviations: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_ABBREVIATIONS))
+    style: ReadingStyle = field(default_factory=ReadingStyle)
+    intro: str = DEFAULT_INTRO
+    outro: str = DEFAULT_OUTRO
+    credit: str = "Theo {source}, "
+    tts: TtsConfig | None = None
+    outside_window: bool = False
+    horizon_days: int = 14
+    max_sentence_syllables: int = 28
+
+    @property
+    def reading(self) -> ReadingOptions:
+        return ReadingOptions(
+            style=self.style,
+            abbreviations=self.abbreviations,
+            rate=self.rate,
+            max_story_seconds=self.max_story_seconds,
+            max_sentence_syllables=self.max_sentence_syllables,
+            credit=self.credit,
+        )
+
+
 @dataclass(frozen=True)
 class Config:
     path: Path
@@ -151,6 +206,7 @@ class Config:
     rules: tuple[Rule, ...] = ()
     topics: tuple[Topic, ...] = ()
     alerts: AlertsConfig = field(default_factory=AlertsConfig)
+    broadcast: BroadcastConfig = field(default_factory=BroadcastConfig)
 
     @property
     def folder(self) -> Path:
@@ -583,6 +639,7 @@ def parse_config(text: str, config_path: Path) -> Config:
         rules=rules,
         topics=topics,
         alerts=_parse_alerts(data["alerts"]) if data.get("alerts") is not None else AlertsConfig(),
+        broadcast=parse_broadcast(data["broadcast"]) if data.get("broadcast") is not None else BroadcastConfig(),
     )
 
 
@@ -673,3 +730,153 @@ def _parse_rules(value: object, source_ids: set[str], topic_ids: set[str]) -> tu
         reason = nfc(_expect_str(data.get("reason"), f"{path}.reason"))
         rules.append(Rule(id=rule_id, match=match, action=action, reason=reason, source=source, value=rule_value))
     return tuple(rules)
+
+
+# -- broadcast ----------------------------------------------------------------------------------------
+
+BROADCAST_KEYS = {
+    "repeats",
+    "spacing_days",
+    "max_story_seconds",
+    "rate",
+    "abbreviations",
+    "style",
+    "intro",
+    "outro",
+    "credit",
+    "tts",
+    "outside_window",
+    "horizon_days",
+    "max_sentence_syllables",
+}
+STYLE_CHOICES = {
+    "thousand": ("nghìn", "ngàn"),
+    "billion": ("tỷ", "tỉ"),
+    "zero": ("linh", "lẻ"),
+    "four": ("tư", "bốn"),
+    "day_prefix": ("mùng", "mồng", ""),
+}
+# Keys a `wards:` entry may carry for broadcasting; the wards parser adds these to its allowed keys.
+WARD_BROADCAST_KEYS = {"slots", "quiet_days", "daily_cap"}
+
+
+def _expect_int(value: object, path: str, minimum: int) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+        raise ConfigError(f"expected a whole number of at least {minimum}, got {value!r}", path=path)
+    return value
+
+
+def _parse_style(value: object, path: str) -> ReadingStyle:
+    data = _expect_mapping(value, path)
+    _check_keys(data, set(STYLE_CHOICES) | {"short_tens"}, path)
+    chosen: dict[str, Any] = {}
+    for key, choices in STYLE_CHOICES.items():
+        if key in data:
+            text = nfc(str(data[key] if data[key] is not None else "")).strip()
+            if text not in choices:
+                raise ConfigError(
+                    f"{data[key]!r} is not a choice", path=f"{path}.{key}", hint=f"expected one of: {choices}"
+                )
+            chosen[key] = text
+    if "short_tens" in data:
+        chosen["short_tens"] = _expect_bool(data["short_tens"], f"{path}.short_tens")
+    return ReadingStyle(**chosen)
+
+
+def _template(value: object, path: str, allowed: set[str]) -> str:
+    text = nfc(_expect_str(value, path, required=False))
+    for name in re.findall(r"{([^{}]*)}", text):
+        if name not in allowed:
+            raise ConfigError(
+                f"unknown placeholder {{{name}}}",
+                path=path,
+                hint=f"use {', '.join('{' + a + '}' for a in sorted(allowed))}",
+            )
+    return text
+
+
+def parse_broadcast(value: object) -> BroadcastConfig:
+    """The `broadcast:` mapping → BroadcastConfig; `abbreviations` extend the defaults (null removes one)."""
+    path = "broadcast"
+    data = _expect_mapping(value, path)
+    _check_keys(data, BROADCAST_KEYS, path)
+    base = BroadcastConfig()
+    abbreviations = dict(DEFAULT_ABBREVIATIONS)
+    if data.get("abbreviations") is not None:
+        table = _expect_mapping(data["abbreviations"], f"{path}.abbreviations")
+        for key, expansion in table.items():
+            if expansion is None:
+                abbreviations.pop(str(key), None)
+            else:
+                abbreviations[nfc(str(key))] = nfc(_expect_str(expansion, f"{path}.abbreviations.{key}"))
+    rate = data.get("rate", base.rate)
+    if not isinstance(rate, int | float) or isinstance(rate, bool) or not 1 <= rate <= 10:
+        raise ConfigError(f"expected syllables per second between 1 and 10, got {rate!r}", path=f"{path}.rate")
+    tts = None
+    if data.get("tts") is not None:
+        tdata = _expect_mapping(data["tts"], f"{path}.tts")
+        _check_keys(tdata, {"command", "timeout", "calibration"}, f"{path}.tts")
+        command = _expect_str(tdata.get("command"), f"{path}.tts.command")
+        for needed in ("{in}", "{out}"):
+            if needed not in command:
+                raise ConfigError(
+                    f"has no {needed} placeholder",
+                    path=f"{path}.tts.command",
+                    hint='e.g. "espeak-ng -v vi -s {wpm} -w {out} -f {in}"',
+                )
+        timeout = float(parse_duration(tdata["timeout"], f"{path}.tts.timeout")) if "timeout" in tdata else 600.0
+        calibration = tdata.get("calibration", 0.72)
+        if not isinstance(calibration, int | float) or isinstance(calibration, bool) or not 0.2 <= calibration <= 3:
+            raise ConfigError(
+                f"expected a factor between 0.2 and 3, got {calibration!r}", path=f"{path}.tts.calibration"
+            )
+        tts = TtsConfig(command=command, timeout_seconds=timeout, calibration=float(calibration))
+    frame_names = {"kind", "name", "date", "time"}
+    return BroadcastConfig(
+        repeats=_expect_int(data.get("repeats", base.repeats), f"{path}.repeats", 1),
+        spacing_days=_expect_int(data.get("spacing_days", base.spacing_days), f"{path}.spacing_days", 0),
+        max_story_seconds=_expect_int(
+            data.get("max_story_seconds", base.max_story_seconds), f"{path}.max_story_seconds", 10
+        ),
+        rate=float(rate),
+        abbreviations=abbreviations,
+        style=_parse_style(data["style"], f"{path}.style") if data.get("style") is not None else base.style,
+        intro=_template(data["intro"], f"{path}.intro", frame_names) if "intro" in data else base.intro,
+        outro=_template(data["outro"], f"{path}.outro", frame_names) if "outro" in data else base.outro,
+        credit=_template(data["credit"], f"{path}.credit", {"source"}) if "credit" in data else base.credit,
+        tts=tts,
+        outside_window=_expect_bool(data.get("outside_window", False), f"{path}.outside_window"),
+        horizon_days=_expect_int(data.get("horizon_days", base.horizon_days), f"{path}.horizon_days", 1),
+        max_sentence_syllables=_expect_int(
+            data.get("max_sentence_syllables", base.max_sentence_syllables), f"{path}.max_sentence_syllables", 8
+        ),
+    )
+
+
+def parse_daily_cap(value: object, path: str) -> int:
+    """`daily_cap: 30` (minutes) or `30m` / `1h` → seconds."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return _expect_int(value, path, 1) * 60
+    return parse_duration(value, path)
+
+
+def parse_ward_broadcast(value: object, path: str) -> BroadcastWard:
+    """The broadcast view of one `wards:` entry (id, name, kind, slots, quiet_days, daily_cap); other keys ignored."""
+    data = _expect_mapping(value, path)
+    ward_id = _expect_str(data.get("id"), f"{path}.id")
+    kind = data.get("kind", "phuong")
+    if kind not in WARD_KINDS:
+        raise ConfigError(
+            f"unknown kind {kind!r}", path=f"{path}.kind", hint=f"expected one of: {', '.join(WARD_KINDS)}"
+        )
+    weekdays, dates = parse_quiet_days(data.get("quiet_days"), f"{path}.quiet_days")
+    cap = parse_daily_cap(data["daily_cap"], f"{path}.daily_cap") if data.get("daily_cap") is not None else None
+    return BroadcastWard(
+        id=ward_id,
+        name=nfc(_expect_str(data.get("name"), f"{path}.name")),
+        kind=kind,
+        slots=parse_slots(data.get("slots"), f"{path}.slots"),
+        quiet_weekdays=weekdays,
+        quiet_dates=dates,
+        daily_cap_seconds=cap,
+    )

@@ -272,17 +272,25 @@ def sync(
                 )
                 for source in due
             ]
+            # Saves follow config (trust) order, so which copy founds a story never depends on
+            # which server answered first; each is still saved as soon as its turn comes.
+            finished: dict[int, Extraction] = {}
+            next_to_save = 0
+            position = {id(f): i for i, f in enumerate(futures)}
             for future in as_completed(futures):
-                extraction = future.result()
-                extractions.append(extraction)
-                if _is_network_error(extraction):
-                    deferred.append(extraction)
-                    continue
-                results[extraction.source.id] = _save(
-                    config, store, extraction, states, now=now, count_error=True, known=known[extraction.source.id]
-                )
-                if on_result:
-                    on_result(results[extraction.source.id])
+                finished[position[id(future)]] = future.result()
+                while next_to_save in finished:
+                    extraction = finished.pop(next_to_save)
+                    next_to_save += 1
+                    extractions.append(extraction)
+                    if _is_network_error(extraction):
+                        deferred.append(extraction)
+                        continue
+                    results[extraction.source.id] = _save(
+                        config, store, extraction, states, now=now, count_error=True, known=known[extraction.source.id]
+                    )
+                    if on_result:
+                        on_result(results[extraction.source.id])
 
     network_down = len(extractions) >= 2 and len(deferred) == len(extractions)
     for extraction in deferred:

@@ -1,0 +1,192 @@
+"""Render one ward's broadcast queue to files: queue.json, one script per slot and a printable index.html.
+
+Pure: returns {relative path: bytes}; the publish step writes them under outputs/.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING
+
+from worker.broadcast import BroadcastWard, EntryStatus, QueueEntry
+from worker.models import Priority
+from worker.readaloud import WARD_KINDS, frame_sentences, syllables
+
+if TYPE_CHECKING:
+    from worker.config import BroadcastConfig
+
+WEEKDAY_NAMES = ("thứ hai", "thứ ba", "thứ tư", "thứ năm", "thứ sáu", "thứ bảy", "chủ nhật")
+
+
+@dataclass(frozen=True)
+class Segment:
+    at: int  # seconds from the start of the slot
+    label: str  # Mở đầu, Tin 1 · khẩn cấp, Kết thúc
+    text: str
+    seconds: int
+
+
+@dataclass(frozen=True)
+class SlotScript:
+    """Everything read in one slot, in order, with running times from the syllable estimate."""
+
+    ward: str
+    date: str
+    slot: str
+    segments: tuple[Segment, ...]
+    seconds: int
+    stories: int
+
+    @property
+    def stem(self) -> str:
+        return f"{self.date}_{self.slot.replace(':', '')}"
+
+    @property
+    def spoken(self) -> str:
+        """Only the words to say: what a TTS engine reads."""
+        return "\n\n".join(s.text for s in self.segments) + "\n"
+
+
+def clock(seconds: int) -> str:
+    return f"{seconds // 60}:{seconds % 60:02d}"
+
+
+def minutes_words(seconds: int) -> str:
+    minutes, rest = divmod(seconds, 60)
+    parts = ([f"{minutes} phút"] if minutes else []) + ([f"{rest} giây"] if rest or not minutes else [])
+    return " ".join(parts)
+
+
+def ward_title(ward: BroadcastWard) -> str:
+    kind = WARD_KINDS.get(ward.kind, ward.kind)
+    return f"{kind[:1].upper()}{kind[1:]} {ward.name}"
+
+
+def slot_scripts(ward: BroadcastWard, entries: Sequence[QueueEntry], config: BroadcastConfig) -> tuple[SlotScript, ...]:
+    """One script per slot that has entries to air (skipped entries are left out)."""
+    options = config.reading
+    groups: dict[tuple[str, str], list[QueueEntry]] = {}
+    for entry in entries:
+        if entry.ward == ward.id and entry.status != EntryStatus.SKIPPED:
+            groups.setdefault((entry.date, entry.slot), []).append(entry)
+    scripts: list[SlotScript] = []
+    for (day_text, slot), group in sorted(groups.items()):
+        day = date.fromisoformat(day_text)
+        parts: list[tuple[str, str]] = []
+        intro = frame_sentences(config.intro, kind=ward.kind, name=ward.name, day=day, slot=slot, options=options)
+        if intro:
+            parts.append(("Mở đầu", " ".join(intro)))
+        for number, entry in enumerate(sorted(group, key=lambda e: e.order), start=1):
+            label = f"Tin {number}"
+            if entry.priority != Priority.NORMAL.value:
+                label += f" · {Priority(entry.priority).label}"
+            parts.append((label, entry.script))
+        outro = frame_sentences(config.outro, kind=ward.kind, name=ward.name, day=day, slot=slot, options=options)
+        if outro:
+            parts.append(("Kết thúc", " ".join(outro)))
+        segments: list[Segment] = []
+        at = 0
+        for label, text in parts:
+            seconds = math.ceil(syllables(text) / options.rate)
+            segments.append(Segment(at=at, label=label, text=text, seconds=seconds))
+            at += seconds
+        scripts.append(
+            SlotScript(ward=ward.id, date=day_text, slot=slot, segments=tuple(segments), seconds=at, stories=len(group))
+        )
+    return tuple(scripts)
+
+
+def _heading(ward: BroadcastWard, script: SlotScript) -> str:
+    day = date.fromisoformat(script.date)
+    weekday = WEEKDAY_NAMES[day.weekday()]
+    return f"{ward_title(ward)} — bản tin {script.slot}, {weekday} {day.day:02d}/{day.month:02d}/{day.year}"
+
+
+def script_text(ward: BroadcastWard, script: SlotScript) -> str:
+    """The .txt an announcer reads from: a heading, the running time, then each part with its start time."""
+    lines = [
+        _heading(ward, script),
+        f"Thời lượng ước tính: {minutes_words(script.seconds)} ({script.stories} tin)",
+        "",
+    ]
+    for segment in script.segments:
+        lines += [f"[{clock(segment.at)}] {segment.label}", segment.text, ""]
+    lines.append(f"[{clock(script.seconds)}] Hết bản tin.")
+    return "\n".join(lines) + "\n"
+
+
+CSS = """
+@page { size: A4; margin: 18mm 16mm; }
+body { font-family: "Noto Serif", "Times New Roman", serif; font-size: 18pt; line-height: 1.55; color: #000;
+       margin: 0 auto; max-width: 46em; padding: 1em; }
+h1 { font-size: 22pt; margin: 0 0 .3em; }
+nav ol { font-size: 15pt; }
+section.slot { break-before: page; page-break-before: always; }
+section.slot h2 { font-size: 20pt; margin: 0 0 .2em; }
+.meta { font-size: 14pt; margin: 0 0 1em; }
+.part { margin: 0 0 1em; }
+.part h3 { font-size: 14pt; font-weight: normal; margin: 0; color: #333; }
+.part p { font-size: 20pt; margin: .1em 0 0; }
+.urgent h3 { font-weight: bold; color: #000; }
+@media print { nav, .noprint { display: none; } }
+"""
+
+
+def index_html(ward: BroadcastWard, scripts: Sequence[SlotScript]) -> str:
+    """A page the ward operator opens and prints: one A4 section per slot, large type, no scripts or assets."""
+    esc = html.escape
+    title = f"Lịch phát thanh — {ward_title(ward)}"
+    out = [
+        "<!doctype html>",
+        '<html lang="vi">',
+        '<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{esc(title)}</title><style>{CSS}</style></head>",
+        "<body>",
+        f"<h1>{esc(title)}</h1>",
+    ]
+    if not scripts:
+        out.append("<p>Chưa có bản tin nào được xếp lịch.</p>")
+    else:
+        out.append('<nav><ol class="noprint">')
+        for script in scripts:
+            out.append(
+                f'<li><a href="#s{script.stem}">{esc(_heading(ward, script))}</a> — '
+                f"{esc(minutes_words(script.seconds))}, {script.stories} tin · "
+                f'<a href="{script.stem}.txt">bản chữ</a></li>'
+            )
+        out.append("</ol></nav>")
+    for script in scripts:
+        out.append(f'<section class="slot" id="s{script.stem}">')
+        out.append(f"<h2>{esc(_heading(ward, script))}</h2>")
+        out.append(
+            f'<p class="meta">Thời lượng ước tính: {esc(minutes_words(script.seconds))} ({script.stories} tin)</p>'
+        )
+        for segment in script.segments:
+            urgent = " urgent" if Priority.URGENT.label in segment.label else ""
+            out.append(f'<div class="part{urgent}"><h3>[{clock(segment.at)}] {esc(segment.label)}</h3>')
+            out.append(f"<p>{esc(segment.text)}</p></div>")
+        out.append(f'<p class="meta">[{clock(script.seconds)}] Hết bản tin.</p>')
+        out.append("</section>")
+    out += ["</body>", "</html>"]
+    return "\n".join(out) + "\n"
+
+
+def queue_json(ward: BroadcastWard, entries: Sequence[QueueEntry]) -> str:
+    ordered = sorted((e for e in entries if e.ward == ward.id), key=lambda e: (e.date, e.slot, e.order, e.id))
+    return json.dumps({"ward": ward.id, "entries": [e.as_dict() for e in ordered]}, ensure_ascii=False, indent=2) + "\n"
+
+
+def render_queue(ward: BroadcastWard, entries: Sequence[QueueEntry], config: BroadcastConfig) -> dict[str, bytes]:
+    """queues/<ward>/queue.json, queues/<ward>/YYYY-MM-DD_HHMM.txt per slot and queues/<ward>/index.html."""
+    folder = f"queues/{ward.id}"
+    scripts = slot_scripts(ward, entries, config)
+    files = {f"{folder}/queue.json": queue_json(ward, entries).encode("utf-8")}
+    for script in scripts:
+        files[f"{folder}/{script.stem}.txt"] = script_text(ward, script).encode("utf-8")
+    files[f"{folder}/index.html"] = index_html(ward, scripts).encode("utf-8")
+    return files
