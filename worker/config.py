@@ -16,8 +16,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from worker import __version__
 from worker.errors import ConfigError, ReviewError
 from worker.models import ArticleSpec, HtmlSpec, ItemKind, JsonSpec, Rule, RuleAction, Source, Topic
+from worker.publish_config import PackSchedule, SiteSettings, parse_packs, parse_site
 from worker.review import compile_match, parse_priority
 from worker.sanitize import nfc
+from worker.wards import Ward, load_wards_file, parse_wards
 
 SOURCE_KINDS = ("feed", "html", "json")
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -45,6 +47,9 @@ KNOWN_TOP_KEYS = {
     "outputs",
     "rules",
     "topics",
+    "wards",
+    "packs",
+    "site",
 }
 SOURCE_KEYS = {
     "id",
@@ -130,6 +135,10 @@ class Config:
     raw: dict[str, Any] = field(default_factory=dict, compare=False)
     rules: tuple[Rule, ...] = ()
     topics: tuple[Topic, ...] = ()
+    # Publishing (issue 6): wards and their feeds, scheduled packs, the city site.
+    wards: tuple[Ward, ...] = ()
+    packs: PackSchedule = field(default_factory=PackSchedule)
+    site: SiteSettings = field(default_factory=SiteSettings)
 
     @property
     def folder(self) -> Path:
@@ -456,7 +465,18 @@ def parse_config(text: str, config_path: Path) -> Config:
         raw=data,
         rules=rules,
         topics=topics,
+        wards=_config_wards(data.get("wards"), folder, {t.id for t in topics}),
+        packs=parse_packs(data.get("packs")),
+        site=parse_site(data.get("site")),
     )
+
+
+def _config_wards(value: object, folder: Path, topic_ids: set[str]) -> tuple[Ward, ...]:
+    """`wards:` is a list, or the path (relative to the config) of a .yaml or .csv file for long lists."""
+    if isinstance(value, str):
+        candidate = Path(value).expanduser()
+        return load_wards_file(candidate if candidate.is_absolute() else folder / candidate, known_topics=topic_ids)
+    return parse_wards(value, known_topics=topic_ids)
 
 
 RULE_KEYS = {"id", "source", "match", "action", "value", "reason"}

@@ -50,6 +50,10 @@ def run_demo(folder: Path, *, echo: Echo, run: Runner, keep_serving: bool = Fals
             ("Items in the database (exact duplicates merged)", ["items", "list", "--limit", "30"]),
             ("Second sync, forced: conditional GETs answered 304", ["sync", "--force"]),
             ("Source health", ["status"]),
+            ("Approve the demo stories (an officer would review each one)", ["approve", "--since", "2023-06-01", "--yes", "--as", "demo"]),
+            ("Bundle the approved stories into a pack", ["pack", "build", "--as", "demo"]),
+            ("Publish the city site and the ward feeds", ["publish"]),
+            ("Publish again: nothing changes", ["publish"]),
         ]
         for title, args in steps:
             echo(f"\n=== {title}: loa {' '.join(args)}")
@@ -58,6 +62,8 @@ def run_demo(folder: Path, *, echo: Echo, run: Runner, keep_serving: bool = Fals
                 echo(f"(exit code {code})")
         echo(f"\nServer counted {server.requests} requests, {server.not_modified} answered 304.")
         echo(f"Database: {folder / 'loa.db'}  (open it with `sqlite-utils tables` or Datasette)")
+        echo(f"City site: {outputs / 'site' / 'index.html'}  (open it in a browser, or serve {outputs / 'site'})")
+        echo(f"Ward feeds: {outputs / 'feeds'}/<ward-id>.xml and .json")
         if keep_serving:
             echo(f"Serving {server.url} until Ctrl-C")
             try:
