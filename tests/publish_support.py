@@ -13,7 +13,7 @@ from worker.demo.server import StaticServer
 HOSTILE = (
     "cb-6",
     "Cảnh báo mã độc &lt;script&gt;window.__pwned = 1&lt;/script&gt;",
-    "&lt;img src=x onerror=\"window.__pwned=2\"&gt;&lt;script&gt;window.__pwned=3&lt;/script&gt;Sàn giao dịch tiền ảo giả.",
+    '&lt;img src=x onerror="window.__pwned=2"&gt;&lt;script&gt;window.__pwned=3&lt;/script&gt;Sàn giao dịch tiền ảo giả.',
     "Sat, 08 Jul 2023 08:00:00 +0700",
 )
 PUBLISH = """\
@@ -51,4 +51,8 @@ def tree(folder: Path) -> dict[str, tuple[bytes, int]]:
 
 
 def all_text(folder: Path) -> str:
-    return "\n".join(p.read_text(encoding="utf-8") for p in sorted(folder.rglob("*")) if p.is_file() and p.suffix in (".html", ".xml", ".json"))
+    return "\n".join(
+        p.read_text(encoding="utf-8")
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and p.suffix in (".html", ".xml", ".json")
+    )

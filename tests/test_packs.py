@@ -16,7 +16,9 @@ from worker.publish_config import PackSchedule
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
-def cand(item: str, story: str, priority: str = "thuong", day: int = 1, rank: int = 0, topics: tuple[str, ...] = ()) -> Candidate:
+def cand(
+    item: str, story: str, priority: str = "thuong", day: int = 1, rank: int = 0, topics: tuple[str, ...] = ()
+) -> Candidate:
     return Candidate(item, story, Priority(priority), datetime(2023, 7, day, tzinfo=UTC), rank, topics)
 
 
@@ -50,7 +52,10 @@ def test_titles_and_date_ranges() -> None:
     assert date_range_label([date(2023, 6, 28), date(2023, 7, 4)]) == "28/6–4/7/2023"
     assert date_range_label([date(2022, 12, 28), date(2023, 1, 3)]) == "28/12/2022–3/1/2023"
     assert date_range_label([date(2023, 7, 10)]) == "10/7/2023"
-    moments = [datetime(2023, 7, 10, 1, tzinfo=UTC), datetime(2023, 7, 16, 20, tzinfo=UTC)]  # 16/7 20:00 UTC is 17/7 local
+    moments = [
+        datetime(2023, 7, 10, 1, tzinfo=UTC),
+        datetime(2023, 7, 16, 20, tzinfo=UTC),
+    ]  # 16/7 20:00 UTC is 17/7 local
     assert default_title("Bản tin phòng chống lừa đảo trực tuyến", 3, moments, TZ) == (
         "Bản tin phòng chống lừa đảo trực tuyến số 3 (10–17/7/2023)"
     )
@@ -89,7 +94,7 @@ def test_pack_commands(tmp_path: Path, site: tuple[Path, StaticServer]) -> None:
     added = env.json("pack", "add", "1", moved)
     assert added["stories"][-1]["story_id"] == moved
     reordered = env.json("pack", "reorder", "1", moved)
-    assert [s["story_id"] for s in reordered["stories"]][0] == moved
+    assert reordered["stories"][0]["story_id"] == moved
     listed = json.loads(env.run("pack", "list", "--json").output)
     assert [p["number"] for p in listed] == [2, 1] and listed[1]["stories"] == 4
     assert "Số 1:" in env.run("pack", "show", "so-1").output

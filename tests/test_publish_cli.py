@@ -21,7 +21,9 @@ from worker.store import Store
 def publish_json(env: Env, *args: str, now: str | None = None) -> dict[str, object]:
     extra = {"LOA_NOW": now} if now else {}
     result = CliRunner().invoke(
-        main, ["publish", "--json", *args], env={"LOA_CONFIG": str(env.config), "LOA_NOW": "2023-07-10T08:00:00+07:00", **extra}
+        main,
+        ["publish", "--json", *args],
+        env={"LOA_CONFIG": str(env.config), "LOA_NOW": "2023-07-10T08:00:00+07:00", **extra},
     )
     assert result.exit_code == 0, result.output
     return dict(json.loads(result.output))
@@ -56,7 +58,9 @@ def test_dry_run_writes_nothing_and_out_redirects(tmp_path: Path, site: tuple[Pa
     assert json.loads(env.run("pack", "list", "--json").output)[0]["status"] == "published"
 
 
-def test_withdrawal_removes_the_item_everywhere_and_bumps_the_pack_revision(tmp_path: Path, site: tuple[Path, StaticServer]) -> None:
+def test_withdrawal_removes_the_item_everywhere_and_bumps_the_pack_revision(
+    tmp_path: Path, site: tuple[Path, StaticServer]
+) -> None:
     env, out = ready(tmp_path, site)
     publish_json(env)
     pack = json.loads(env.run("pack", "list", "--json").output)[0]
@@ -115,10 +119,14 @@ def test_loa_run_syncs_builds_a_due_pack_and_publishes(tmp_path: Path, site: tup
     assert first.exit_code == 0, first.output
     assert json.loads(first.output)["pack"] is None  # nothing approved: no empty pack
     approve_all(env)
-    second = json.loads(runner.invoke(main, ["run", "--json"], env={**base, "LOA_NOW": "2023-07-10T06:10:00+07:00"}).output)
+    second = json.loads(
+        runner.invoke(main, ["run", "--json"], env={**base, "LOA_NOW": "2023-07-10T06:10:00+07:00"}).output
+    )
     assert second["pack"]["auto"] and len(second["pack"]["stories"]) == 5 and second["pack"]["status"] == "draft"
     assert second["publish"]["packs"][0]["revision"] == 1
-    third = json.loads(runner.invoke(main, ["run", "--json"], env={**base, "LOA_NOW": "2023-07-10T09:00:00+07:00"}).output)
+    third = json.loads(
+        runner.invoke(main, ["run", "--json"], env={**base, "LOA_NOW": "2023-07-10T09:00:00+07:00"}).output
+    )
     assert third["pack"] is None and third["publish"]["written"] == []  # not due again until tomorrow 05:30
 
 

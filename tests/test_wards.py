@@ -36,7 +36,10 @@ def test_shipped_config_lists_the_34_units_of_thanh_hoa_city() -> None:
 @pytest.mark.parametrize(
     ("wards", "path"),
     [
-        ([{"id": "a", "name": "A"}] * 3 + [{"id": "d", "name": "D", "slots": ["06:00/15m", "25:00/15m"]}], "wards[3].slots[1]"),
+        (
+            [{"id": "a", "name": "A"}] * 3 + [{"id": "d", "name": "D", "slots": ["06:00/15m", "25:00/15m"]}],
+            "wards[3].slots[1]",
+        ),
         ([{"id": "Phường A", "name": "A"}], "wards[0].id"),
         ([{"id": "a", "name": "A", "kind": "quan"}], "wards[0].kind"),
         ([{"id": "a", "name": "A", "kinds": ["article", "podcast"]}], "wards[0].kinds[1]"),

@@ -37,7 +37,10 @@ def test_site_atom_and_json_feed(tmp_path: Path, site: tuple[Path, StaticServer]
         assert {"id", "url", "external_url", "title", "content_html", "date_published", "date_modified"} <= set(entry)
         assert entry["_loa"]["pack"]["number"] == 1
     assert {e["id"] for e in document["items"]} == {e.id for e in parsed.entries}
-    for text in (out / "site/atom.xml").read_text(encoding="utf-8"), (out / "site/feed.json").read_text(encoding="utf-8"):
+    for text in (
+        (out / "site/atom.xml").read_text(encoding="utf-8"),
+        (out / "site/feed.json").read_text(encoding="utf-8"),
+    ):
         assert "<script" not in text and "onerror" not in text
 
 

@@ -38,7 +38,12 @@ def build_site(tmp_path: Path, site: tuple[Path, StaticServer], *, media_table: 
     approve_all(env)
     body = f'<p>Ảnh minh hoạ:</p><img src="{REMOTE}" alt="minh hoạ"><img src="{MISSING}"><script>window.__pwned=1</script><p onclick="x()">Hết.</p>'
     tamper(env, "cb-2", body_html=body, image=REMOTE)
-    tamper(env, "cb-3", kind="video", extra=json.dumps({"player_url": "https://www.tiktok.com/player/v1/7250000000000000001"}))
+    tamper(
+        env,
+        "cb-3",
+        kind="video",
+        extra=json.dumps({"player_url": "https://www.tiktok.com/player/v1/7250000000000000001"}),
+    )
     if media_table:
         sha = hashlib.sha256(PNG).hexdigest()
         store = env.store()
@@ -58,7 +63,13 @@ def test_pages_exist_and_every_link_is_relative_and_resolves(tmp_path: Path, sit
     _env, out = build_site(tmp_path, site, media_table=False)
     pages = sorted(out.rglob("*.html"))
     names = {str(p.relative_to(out)) for p in pages}
-    assert {"index.html", "archive.html", "packs/so-1.html", "topics/index.html", "topics/gia-danh-cong-an.html"} <= names
+    assert {
+        "index.html",
+        "archive.html",
+        "packs/so-1.html",
+        "topics/index.html",
+        "topics/gia-danh-cong-an.html",
+    } <= names
     assert len([n for n in names if n.startswith("items/")]) == 5
     for page in pages:
         html = page.read_text(encoding="utf-8")

@@ -50,7 +50,10 @@ def run_demo(folder: Path, *, echo: Echo, run: Runner, keep_serving: bool = Fals
             ("Items in the database (exact duplicates merged)", ["items", "list", "--limit", "30"]),
             ("Second sync, forced: conditional GETs answered 304", ["sync", "--force"]),
             ("Source health", ["status"]),
-            ("Approve the demo stories (an officer would review each one)", ["approve", "--since", "2023-06-01", "--yes", "--as", "demo"]),
+            (
+                "Approve the demo stories (an officer would review each one)",
+                ["approve", "--since", "2023-06-01", "--yes", "--as", "demo"],
+            ),
             ("Bundle the approved stories into a pack", ["pack", "build", "--as", "demo"]),
             ("Publish the city site and the ward feeds", ["publish"]),
             ("Publish again: nothing changes", ["publish"]),

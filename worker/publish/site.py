@@ -38,8 +38,8 @@ def environment() -> Environment:
     return env
 
 
-def stylesheet() -> bytes:
-    return (resources.files("worker.publish") / "templates" / "site.css").read_bytes()
+def asset(name: str) -> bytes:
+    return (resources.files("worker.publish") / "templates" / name).read_bytes()
 
 
 def attachment_name(url: str) -> str:
@@ -57,7 +57,7 @@ def render_site(snapshot: Snapshot, tz: tzinfo) -> dict[str, bytes]:
         return moment.astimezone(tz).strftime("%d/%m/%Y")
 
     env.filters["vndate"] = vndate
-    files: dict[str, bytes] = {"assets/site.css": stylesheet()}
+    files: dict[str, bytes] = {"assets/site.css": asset("site.css"), "assets/favicon.svg": asset("favicon.svg")}
 
     def page(template: str, path: str, **context: Any) -> None:
         depth = path.count("/")
