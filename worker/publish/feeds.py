@@ -139,9 +139,18 @@ def atom(
     )
 
 
+_CONTENT_CACHE: dict[tuple[str, str, str], str] = {}
+
+
 def _content(item: PublishedItem, links: Links, snapshot: Snapshot) -> str:
     # Images point at our copies (absolute under base_url); remote images are left out, as on the site.
-    return prepare_body(item.body_html, snapshot.media, links.site(""))
+    # Thousands of ward feeds share the same items: sanitise each body once per render, not once per ward.
+    key = (item.body_html, links.site(""), repr(sorted(snapshot.media.items())) if snapshot.media else "")
+    if key not in _CONTENT_CACHE:
+        if len(_CONTENT_CACHE) > 4096:
+            _CONTENT_CACHE.clear()
+        _CONTENT_CACHE[key] = prepare_body(item.body_html, snapshot.media, links.site(""))
+    return _CONTENT_CACHE[key]
 
 
 def json_feed(
@@ -209,7 +218,8 @@ def json_feed(
         }
         entries.append(entry)
     document["items"] = entries
-    return (json.dumps(document, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+    # Compact: the C encoder is many times faster than indent=, which matters for thousands of wards.
+    return (json.dumps(document, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
 
 
 def _escape(text: str) -> str:
