@@ -1023,6 +1023,385 @@ def _open_link(url: str) -> None:
         webbrowser.open(url)
 
 
+# -- wards, packs, publishing -------------------------------------------------------------------------
+
+_WARDS_FILE = click.option(
+    "--wards-file",
+    type=click.Path(exists=True, dir_okay=False),
+    envvar="LOA_WARDS_FILE",
+    help="Wards from this .yaml or .csv file instead of the database or sources.yaml (env LOA_WARDS_FILE).",
+)
+
+
+def _wards(ctx: Context, store: Store, wards_file: str | None) -> tuple[Any, str]:
+    """The wards in effect and where they come from: --wards-file, else `loa wards import`, else sources.yaml."""
+    from worker.wards import WARD_KEYS, load_wards_file, parse_wards
+
+    topics = {t.id for t in ctx.config.topics}
+    if wards_file:
+        return load_wards_file(Path(wards_file), known_topics=topics), str(Path(wards_file).resolve())
+    imported = store.imported_wards()
+    if imported:
+        rows = [{k: v for k, v in row.items() if k in WARD_KEYS} for row in imported]
+        return parse_wards(rows, known_topics=topics), "the database (loa wards import)"
+    return ctx.config.wards, str(ctx.config.path)
+
+
+def _ward_json(ward: Any) -> dict[str, Any]:
+    return {
+        "id": ward.id,
+        "name": ward.name,
+        "kind": ward.kind,
+        "topics": list(ward.topics),
+        "kinds": list(ward.kinds),
+        "slots": list(ward.slots),
+    }
+
+
+@main.group("wards")
+def wards_group() -> None:
+    """Wards and communes: list, show, import a long list from YAML or CSV."""
+
+
+@wards_group.command("list")
+@_WARDS_FILE
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def wards_list(ctx: Context, wards_file: str | None, as_json: bool) -> None:
+    """List the wards in effect (each gets feeds/<id>.xml and feeds/<id>.json)."""
+    from worker.views import table
+
+    with loa_errors():
+        store = ctx.open_store()
+        try:
+            wards, origin = _wards(ctx, store, wards_file)
+        finally:
+            store.close()
+        if as_json:
+            emit_json({"from": origin, "wards": [_ward_json(w) for w in wards]})
+            return
+        rows = [
+            [w.id, w.kind, w.name, ",".join(w.topics) or "(all)", ",".join(w.kinds) or "(all)", " ".join(w.slots)]
+            for w in wards
+        ]
+        click.echo(table(rows, ["ward", "kind", "name", "topics", "kinds", "slots"]))
+        click.echo(f"\n{len(wards)} wards from {origin}")
+
+
+@wards_group.command("show")
+@click.argument("ward_id")
+@_WARDS_FILE
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def wards_show(ctx: Context, ward_id: str, wards_file: str | None, as_json: bool) -> None:
+    """Show one ward and the feed files it gets."""
+    with loa_errors():
+        store = ctx.open_store()
+        try:
+            wards, origin = _wards(ctx, store, wards_file)
+        finally:
+            store.close()
+        ward = next((w for w in wards if w.id == ward_id), None)
+        if ward is None:
+            fail(f"no ward {ward_id!r} in {origin}; `loa wards list` shows ids")
+        data = _ward_json(ward)
+        outputs = ctx.config.outputs_path
+        data["feeds"] = [str(outputs / "feeds" / f"{ward.id}.xml"), str(outputs / "feeds" / f"{ward.id}.json")]
+        if as_json:
+            emit_json(data)
+            return
+        for key in ("id", "name", "kind"):
+            click.echo(f"{key:>7}: {data[key]}")
+        click.echo(f"{'topics':>7}: {', '.join(ward.topics) or '(all topics)'}")
+        click.echo(f"{'kinds':>7}: {', '.join(ward.kinds) or '(all kinds)'}")
+        click.echo(f"{'slots':>7}: {', '.join(ward.slots) or '-'}")
+        click.echo(f"{'feeds':>7}: {data['feeds'][0]}\n         {data['feeds'][1]}")
+
+
+@wards_group.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False), required=False)
+@click.option("--check", is_flag=True, help="Only validate FILE; store nothing.")
+@click.option("--clear", is_flag=True, help="Forget the imported wards (sources.yaml's wards apply again).")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def wards_import(ctx: Context, file: str | None, check: bool, clear: bool, as_json: bool) -> None:
+    """Validate FILE (.yaml or .csv) and store its wards in the database, replacing earlier imports.
+
+    Imported wards take precedence over `wards:` in sources.yaml; errors name the entry
+    (`wards.csv:wards[3].slots[1]`) and nothing is stored. CSV columns: id,name,kind,topics,kinds,slots
+    (lists separated by `;`).
+    """
+    from worker.clock import now
+    from worker.wards import load_wards_file
+
+    with loa_errors():
+        if clear == bool(file):
+            fail("give a FILE to import, or --clear")
+        wards = load_wards_file(Path(file), known_topics={t.id for t in ctx.config.topics}) if file else ()
+        if check:
+            click.echo(f"{file}: OK ({len(wards)} wards)")
+            return
+        with run_lock(ctx, "wards import") as locked:
+            if not locked:
+                sys.exit(EXIT_FAILED)
+            store = ctx.open_store()
+            try:
+                store.replace_wards([_ward_json(w) for w in wards], now=now())
+            finally:
+                store.close()
+        if as_json:
+            emit_json({"imported": len(wards), "from": file, "wards": [w.id for w in wards]})
+        elif clear:
+            click.echo(f"Imported wards cleared; wards now come from {ctx.config.path}.")
+        else:
+            click.echo(f"Imported {len(wards)} wards from {file}; they replace the wards in sources.yaml.")
+
+
+@main.group("pack")
+def pack_group() -> None:
+    """Packs: numbered bundles of approved stories, published as a whole."""
+
+
+def _print_pack(data: dict[str, Any], config: Config) -> None:
+    from worker.views import local, table
+
+    state = data["status"] + (f", revision {data['revision']}" if data["revision"] else "")
+    click.echo(f"Số {data['number']}: {data['title']}  [{state}]")
+    rows = [
+        [
+            str(n),
+            s["story_id"][:10],
+            s["item_id"][:10],
+            s["priority"] or "-",
+            local(s["published_at"], config.timezone),
+            ("" if s["shown"] else "(hidden) ") + _cut(s["title"], 60),
+        ]
+        for n, s in enumerate(data["stories"], 1)
+    ]
+    click.echo(table(rows, ["#", "story", "item", "priority", "published", "title"]))
+
+
+def _pack_command(ctx: Context, command: str, func: Callable[..., Any], *args: Any, as_json: bool) -> None:
+    """Shared body of pack build/add/remove/reorder: lock, call, print."""
+    from worker.clock import now
+
+    with loa_errors():
+        config = ctx.config
+        with run_lock(ctx, f"pack {command}") as locked:
+            if not locked:
+                sys.exit(EXIT_FAILED)
+            store = ctx.open_store()
+            try:
+                data = func(store, *args, now=now())
+            finally:
+                store.close()
+        if as_json:
+            emit_json(data)
+        elif data is None:
+            click.echo("No approved stories outside a pack: nothing to build.")
+        else:
+            _print_pack(data, config)
+
+
+@pack_group.command("build")
+@click.option("--title", help="Title (default: '<series> số N (dates)').")
+@click.option("--since", metavar="DATE", help="Only stories published on or after DATE (YYYY-MM-DD).")
+@click.option("--topic", metavar="T", help="Only stories tagged with this topic.")
+@click.option("--max", "limit", type=click.IntRange(min=1), help="At most N stories (the highest priority first).")
+@click.option("--as", "reviewer", metavar="NAME", help="Who builds it (default: your OS user).")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def pack_build(
+    ctx: Context,
+    title: str | None,
+    since: str | None,
+    topic: str | None,
+    limit: int | None,
+    reviewer: str | None,
+    as_json: bool,
+) -> None:
+    """Bundle approved stories not yet in a pack into a new draft pack.
+
+    Ordered khẩn cấp, ưu tiên, thường, then newest first; each story once, through its
+    highest-ranked approved item. `loa publish` publishes it.
+    """
+    from worker.pack_actions import build
+
+    with loa_errors():
+        config = ctx.config
+        since_dt = _parse_day(since, config) if since else None
+        if topic and topic not in {t.id for t in config.topics}:
+            fail(f"unknown topic {topic!r}; known: {', '.join(t.id for t in config.topics)}")
+        actor = _actor(reviewer)
+
+        def run(store: Store, *, now: Any) -> Any:
+            return build(
+                store, config, now=now, created_by=actor.reviewer, title=title, since=since_dt, topic=topic, limit=limit
+            )
+
+        _pack_command(ctx, "build", run, as_json=as_json)
+
+
+@pack_group.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def pack_list(ctx: Context, as_json: bool) -> None:
+    """List packs, newest first."""
+    from worker.views import local, table
+
+    with loa_errors():
+        store = ctx.open_store()
+        try:
+            packs = list(reversed(store.packs()))
+            counts = {k: len(v) for k, v in store.pack_members().items()}
+        finally:
+            store.close()
+        if as_json:
+            emit_json([{**p, "stories": counts.get(int(p["id"]), 0)} for p in packs])
+            return
+        rows = [
+            [
+                str(p["number"]),
+                p["status"],
+                str(p["revision"]),
+                str(counts.get(int(p["id"]), 0)),
+                local(p["published_at"], ctx.config.timezone),
+                _cut(p["title"], 70),
+            ]
+            for p in packs
+        ]
+        click.echo(table(rows, ["#", "status", "rev", "stories", "published", "title"]))
+
+
+@pack_group.command("show")
+@click.argument("number")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def pack_show(ctx: Context, number: str, as_json: bool) -> None:
+    """Show a pack's stories in order (hidden: withdrawn or expired since)."""
+    from worker.clock import now
+    from worker.pack_actions import describe, find_pack
+
+    with loa_errors():
+        store = ctx.open_store()
+        try:
+            data = describe(store, int(find_pack(store, number)["id"]), now=now())
+        finally:
+            store.close()
+        if as_json:
+            emit_json(data)
+        else:
+            _print_pack(data, ctx.config)
+
+
+def _pack_edit(name: str, help_text: str) -> Callable[..., Any]:
+    @pack_group.command(name, help=help_text)
+    @click.argument("number")
+    @click.argument("refs", nargs=-1, required=True, metavar="ID...")
+    @click.option("--json", "as_json", is_flag=True)
+    @click.pass_obj
+    def command(ctx: Context, number: str, refs: tuple[str, ...], as_json: bool) -> None:
+        from worker import pack_actions
+
+        func = getattr(pack_actions, name)
+        _pack_command(ctx, name, lambda store, now: func(store, number, list(refs), now=now), as_json=as_json)
+
+    return command
+
+
+pack_add = _pack_edit("add", "Add approved stories (story id, item id or prefix) to pack NUMBER.")
+pack_remove = _pack_edit("remove", "Remove stories from pack NUMBER (they can go into another pack).")
+pack_reorder = _pack_edit("reorder", "Put these stories first in pack NUMBER, in this order.")
+
+
+def _run_publish(ctx: Context, *, wards_file: str | None, out: str | None, dry_run: bool) -> Any:
+    from worker.clock import now
+    from worker.publish import publish as do_publish
+
+    store = ctx.open_store()
+    try:
+        wards, _origin = _wards(ctx, store, wards_file)
+        return do_publish(ctx.config, store, now=now(), wards=wards, out=Path(out) if out else None, dry_run=dry_run)
+    finally:
+        store.close()
+
+
+def _print_publish(report: Any, *, as_json: bool) -> None:
+    if as_json:
+        emit_json(report.as_json())
+        return
+    verb = "would write" if report.dry_run else "wrote"
+    click.echo(
+        f"{report.out}: {verb} {len(report.written)} files, {report.unchanged} unchanged, "
+        f"{'would remove' if report.dry_run else 'removed'} {len(report.removed)}; "
+        f"{len(report.packs)} packs, {report.items} items, {report.wards} ward feeds ({report.seconds:.2f}s)"
+    )
+    for path in report.written[:20]:
+        click.echo(f"  + {path}")
+    if len(report.written) > 20:
+        click.echo(f"  … and {len(report.written) - 20} more")
+    for path in report.removed:
+        click.echo(f"  - {path}")
+
+
+@main.command()
+@click.option("--dry-run", is_flag=True, help="Render and report what would change; write nothing.")
+@click.option("--out", metavar="DIR", help="Write here instead of the config's outputs folder.")
+@_WARDS_FILE
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def publish(ctx: Context, dry_run: bool, out: str | None, wards_file: str | None, as_json: bool) -> None:
+    """Publish every pack to outputs/site (the city site) and outputs/feeds (one Atom + JSON feed per ward).
+
+    Only approved items (their last approved revision) appear; withdrawn and expired ones disappear.
+    Unchanged files are not rewritten; each changed file is replaced atomically.
+    """
+    with loa_errors():
+        with run_lock(ctx, "publish") as locked:
+            if not locked:
+                sys.exit(EXIT_FAILED)
+            report = _run_publish(ctx, wards_file=wards_file, out=out, dry_run=dry_run)
+        _print_publish(report, as_json=as_json)
+
+
+@main.command()
+@_WARDS_FILE
+@click.option("--json", "as_json", is_flag=True, help="Print sync, pack and publish results as JSON.")
+@click.option("--quiet", "-q", is_flag=True, help="Print nothing unless a source failed.")
+@click.pass_obj
+def run(ctx: Context, wards_file: str | None, as_json: bool, quiet: bool) -> None:
+    """The cron entry point: sync due sources, build a pack if one is due (packs.auto), then publish.
+
+    Holds the same lock as `loa sync`; a second run while one is in progress exits 0 at once.
+    """
+    from worker.clock import now
+    from worker.pack_actions import build_if_due
+    from worker.views import report_json
+
+    with loa_errors():
+        config = ctx.config
+        with run_lock(ctx, "run") as locked:
+            if not locked:
+                return
+            report = _run_sync(ctx, config, source_ids=(), force=False, show_progress=False)
+            store = ctx.open_store()
+            try:
+                built = build_if_due(store, config, now=now())
+            finally:
+                store.close()
+            published = _run_publish(ctx, wards_file=wards_file, out=None, dry_run=False)
+        if as_json:
+            emit_json({"sync": report_json(report), "pack": built, "publish": published.as_json()})
+            return
+        _print_sync(report, config, as_json=False, quiet=quiet)
+        if quiet:
+            return
+        if built:
+            click.echo(f"\nBuilt pack số {built['number']}: {built['title']} ({len(built['stories'])} stories)")
+        click.echo("")
+        _print_publish(published, as_json=False)
+
+
 # -- demo -----------------------------------------------------------------------------------------
 
 

@@ -18,9 +18,11 @@ from worker.broadcast import BroadcastWard, parse_quiet_days, parse_slots
 from worker.dedupe import DEFAULT_BOILERPLATE, DedupeConfig
 from worker.errors import ConfigError, ReviewError
 from worker.models import ArticleSpec, HtmlSpec, ItemKind, JsonSpec, Rule, RuleAction, Source, TikTokSpec, Topic
+from worker.publish_config import PackSchedule, SiteSettings, parse_packs, parse_site
 from worker.readaloud import DEFAULT_ABBREVIATIONS, WARD_KINDS, ReadingOptions, ReadingStyle
 from worker.review import compile_match, parse_priority
 from worker.sanitize import nfc
+from worker.wards import Ward, load_wards_file, parse_wards
 
 SOURCE_KINDS = ("feed", "html", "json", "tiktok")
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -51,6 +53,9 @@ KNOWN_TOP_KEYS = {
     "alerts",
     "broadcast",
     "dedupe",
+    "wards",
+    "packs",
+    "site",
 }
 SOURCE_KEYS = {
     "id",
@@ -207,6 +212,10 @@ class Config:
     topics: tuple[Topic, ...] = ()
     alerts: AlertsConfig = field(default_factory=AlertsConfig)
     broadcast: BroadcastConfig = field(default_factory=BroadcastConfig)
+    # Publishing (issue 6): wards and their feeds, scheduled packs, the city site.
+    wards: tuple[Ward, ...] = ()
+    packs: PackSchedule = field(default_factory=PackSchedule)
+    site: SiteSettings = field(default_factory=SiteSettings)
 
     @property
     def folder(self) -> Path:
@@ -640,7 +649,18 @@ def parse_config(text: str, config_path: Path) -> Config:
         topics=topics,
         alerts=_parse_alerts(data["alerts"]) if data.get("alerts") is not None else AlertsConfig(),
         broadcast=parse_broadcast(data["broadcast"]) if data.get("broadcast") is not None else BroadcastConfig(),
+        wards=_config_wards(data.get("wards"), folder, {t.id for t in topics}),
+        packs=parse_packs(data.get("packs")),
+        site=parse_site(data.get("site")),
     )
+
+
+def _config_wards(value: object, folder: Path, topic_ids: set[str]) -> tuple[Ward, ...]:
+    """`wards:` is a list, or the path (relative to the config) of a .yaml or .csv file for long lists."""
+    if isinstance(value, str):
+        candidate = Path(value).expanduser()
+        return load_wards_file(candidate if candidate.is_absolute() else folder / candidate, known_topics=topic_ids)
+    return parse_wards(value, known_topics=topic_ids)
 
 
 RULE_KEYS = {"id", "source", "match", "action", "value", "reason"}

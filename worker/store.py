@@ -257,6 +257,47 @@ def _m30_review(db: sqlite_utils.Database) -> None:
     )
 
 
+def _m40_packs(db: sqlite_utils.Database) -> None:
+    """Packs of approved stories, their members, and wards imported with `loa wards import`."""
+    db.table("packs").create(
+        {
+            "id": int,
+            "number": int,  # "số N" in the title; never reused
+            "title": str,
+            "status": str,  # draft | published
+            "revision": int,  # 0 until first published; +1 each time its published content changes
+            "auto": int,  # 1: built by the schedule (`loa run`), 0: by an officer
+            "created_at": str,
+            "created_by": str,
+            "published_at": str,
+            "updated_at": str,  # when its published content last changed
+            "content_hash": str,  # of the content last published
+        },
+        pk="id",
+        defaults={"status": "draft", "revision": 0, "auto": 0},
+    )
+    db.table("pack_stories").create(
+        {"pack_id": int, "story_id": str, "item_id": str, "position": int, "added_at": str},
+        pk=("pack_id", "story_id"),
+        foreign_keys=[("pack_id", "packs", "id")],
+    )
+    # A story goes out in one pack only.
+    db.table("pack_stories").create_index(["story_id"], unique=True)
+    db.table("wards").create(
+        {
+            "id": str,
+            "position": int,
+            "name": str,
+            "kind": str,
+            "topics": str,
+            "kinds": str,
+            "slots": str,
+            "imported_at": str,
+        },
+        pk="id",
+    )
+
+
 # Versions are spaced by feature so that work landing in parallel does not collide:
 # 1-9 sync, 10-19 media and health, 20-29 stories, 30-39 review, 40-49 packs and publish,
 # 50-59 broadcast, 60-69 ward desk, 70-79 report, 80-89 deliveries.
@@ -266,6 +307,7 @@ MIGRATIONS: dict[int, Migration] = {
     20: _m20_stories,
     21: _m21_near_duplicates,
     30: _m30_review,
+    40: _m40_packs,
 }
 
 
@@ -991,6 +1033,136 @@ class Store:
     def end_review_session(self, reviewer: str) -> None:
         with self.transaction():
             self.db.execute("delete from review_sessions where reviewer = ?", [reviewer])
+
+    # -- packs and publishing ---------------------------------------------------------------------
+
+    def approved_rows(self) -> list[dict[str, Any]]:
+        """Approved items with the text of their LAST APPROVED revision (never the live source text).
+
+        This is the only query publishing and pack building read items through: an item that is not
+        approved, or has no approval snapshot, cannot come out of it.
+        """
+        sql = """
+            select i.id, i.story_id, i.source_id, i.kind, i.published_at, i.source_rank, i.priority, i.topics,
+                   i.expires_at, i.image, i.attachments, i.extra, i.status, i.needs_review,
+                   r.id as approval_id, r.revision as approved_revision, r.url, r.title, r.summary, r.body_html,
+                   r.broadcast_title, r.broadcast_text, r.approved_at, r.approved_by
+            from items i
+            join approved_revisions r on r.id = (select max(a.id) from approved_revisions a where a.item_id = i.id)
+            where i.status = 'approved'
+            order by i.id
+        """
+        return [decode_item_row(row) for row in self.db.query(sql)]
+
+    def packs(self) -> list[dict[str, Any]]:
+        return list(self.db.query("select * from packs order by id"))
+
+    def pack(self, number: int) -> dict[str, Any] | None:
+        rows = list(self.db.query("select * from packs where number = ?", [number]))
+        return rows[0] if rows else None
+
+    def pack_members(self) -> dict[int, list[dict[str, Any]]]:
+        members: dict[int, list[dict[str, Any]]] = {}
+        for row in self.db.query("select * from pack_stories order by pack_id, position, story_id"):
+            members.setdefault(int(row["pack_id"]), []).append(row)
+        return members
+
+    def packed_story_ids(self) -> set[str]:
+        return {row[0] for row in self.db.execute("select story_id from pack_stories")}
+
+    def next_pack_number(self) -> int:
+        return int(self.db.execute("select coalesce(max(number), 0) + 1 from packs").fetchone()[0])
+
+    def last_auto_pack_at(self) -> str | None:
+        row = self.db.execute("select max(created_at) from packs where auto = 1").fetchone()
+        return row[0] if row else None
+
+    def create_pack(
+        self, *, title: str, members: list[tuple[str, str]], now: datetime, created_by: str, auto: bool = False
+    ) -> int:
+        """A new draft pack holding (story_id, item_id) pairs in order; one transaction."""
+        with self.transaction() as db:
+            number = self.next_pack_number()
+            cursor = db.execute(
+                "insert into packs (number, title, status, revision, auto, created_at, created_by) values (?, ?, 'draft', 0, ?, ?, ?)",
+                [number, title, int(auto), iso_utc(now), created_by],
+            )
+            pack_id = int(cursor.lastrowid or 0)
+            self._insert_members(pack_id, members, now=now, start=0)
+        return pack_id
+
+    def _insert_members(self, pack_id: int, members: list[tuple[str, str]], *, now: datetime, start: int) -> None:
+        for offset, (story_id, item_id) in enumerate(members):
+            self.db.execute(
+                "insert into pack_stories (pack_id, story_id, item_id, position, added_at) values (?, ?, ?, ?, ?)",
+                [pack_id, story_id, item_id, start + offset, iso_utc(now)],
+            )
+
+    def add_to_pack(self, pack_id: int, members: list[tuple[str, str]], *, now: datetime) -> None:
+        with self.transaction():
+            start = int(
+                self.db.execute(
+                    "select coalesce(max(position), -1) + 1 from pack_stories where pack_id = ?", [pack_id]
+                ).fetchone()[0]
+            )
+            self._insert_members(pack_id, members, now=now, start=start)
+
+    def remove_from_pack(self, pack_id: int, story_ids: list[str]) -> int:
+        with self.transaction():
+            marks = ",".join("?" * len(story_ids))
+            cursor = self.db.execute(
+                f"delete from pack_stories where pack_id = ? and story_id in ({marks})", [pack_id, *story_ids]
+            )
+            return int(cursor.rowcount)
+
+    def reorder_pack(self, pack_id: int, story_ids: list[str]) -> None:
+        with self.transaction():
+            for position, story_id in enumerate(story_ids):
+                self.db.execute(
+                    "update pack_stories set position = ? where pack_id = ? and story_id = ?",
+                    [position, pack_id, story_id],
+                )
+
+    def set_pack_title(self, pack_id: int, title: str) -> None:
+        with self.transaction():
+            self.db.execute("update packs set title = ? where id = ?", [title, pack_id])
+
+    def record_published(self, updates: list[dict[str, Any]]) -> None:
+        """Pack status, revision and content hash after a publish, all in one transaction."""
+        with self.transaction() as db:
+            for update in updates:
+                db.table("packs").update(update["id"], {k: v for k, v in update.items() if k != "id"})
+
+    def media_rows(self) -> list[dict[str, Any]] | None:
+        """Rows of the media store (url, sha256, …), or None when no media table exists in this database."""
+        if not self.db.table("media").exists():
+            return None
+        return list(self.db.query("select * from media where status = 'ok'"))
+
+    def imported_wards(self) -> list[dict[str, Any]]:
+        rows = list(self.db.query("select * from wards order by position"))
+        for row in rows:
+            for key in ("topics", "kinds", "slots"):
+                row[key] = json.loads(row[key] or "[]")
+        return rows
+
+    def replace_wards(self, wards: list[dict[str, Any]], *, now: datetime) -> None:
+        """The imported ward list, replaced as a whole (an empty list clears it)."""
+        with self.transaction() as db:
+            db.execute("delete from wards")
+            for position, ward in enumerate(wards):
+                db.table("wards").insert(
+                    {
+                        "id": ward["id"],
+                        "position": position,
+                        "name": ward["name"],
+                        "kind": ward["kind"],
+                        "topics": json.dumps(list(ward["topics"]), ensure_ascii=False),
+                        "kinds": json.dumps(list(ward["kinds"])),
+                        "slots": json.dumps(list(ward["slots"])),
+                        "imported_at": iso_utc(now),
+                    }
+                )
 
 
 SOURCE_COLUMNS = {

@@ -55,6 +55,13 @@ def run_demo(folder: Path, *, echo: Echo, run: Runner, keep_serving: bool = Fals
             ("Second sync, forced: conditional GETs answered 304", ["sync", "--force"]),
             ("Source health", ["status"]),
             ("Health check for cron (exit 1 if a source is failing or broken)", ["status", "--check"]),
+            (
+                "Approve the demo stories (an officer would review each one)",
+                ["approve", "--since", "2023-06-01", "--yes", "--as", "demo"],
+            ),
+            ("Bundle the approved stories into a pack", ["pack", "build", "--as", "demo"]),
+            ("Publish the city site and the ward feeds", ["publish"]),
+            ("Publish again: nothing changes", ["publish"]),
         ]
         for title, args in steps:
             echo(f"\n=== {title}: loa {' '.join(args)}")
@@ -65,6 +72,8 @@ def run_demo(folder: Path, *, echo: Echo, run: Runner, keep_serving: bool = Fals
         echo(f"Database: {folder / 'loa.db'}  (open it with `sqlite-utils tables` or Datasette)")
         media = sorted(p for p in (folder / "media").rglob("*") if p.is_file())
         echo(f"Media: {len(media)} files under {folder / 'media'} (PDF, DOCX, images, TikTok thumbnails)")
+        echo(f"City site: {outputs / 'site' / 'index.html'}  (open it in a browser, or serve {outputs / 'site'})")
+        echo(f"Ward feeds: {outputs / 'feeds'}/<ward-id>.xml and .json")
         if keep_serving:
             echo(f"Serving {server.url} until Ctrl-C")
             try:

@@ -1,0 +1,268 @@
+"""The one writer of outputs/: gather approved packs, render site and feeds, replace changed files atomically.
+
+New pages are written before the pages that link to them; files left from withdrawn items are removed last.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from worker.dates import from_iso, iso_utc
+from worker.publish.feeds import FeedState, render_site_feeds, render_ward_feeds
+from worker.publish.model import PublishedPack, Snapshot, pack_hash, pack_items, story_leads
+from worker.publish.site import render_site
+from worker.wards import Ward
+
+if TYPE_CHECKING:
+    from worker.config import Config
+    from worker.store import Store
+
+MANIFEST = ".loa-publish.json"
+# Write order: things pages link to first, entry points (index, feeds) last.
+_ORDER = (
+    "site/assets/",
+    "site/media/",
+    "site/items/",
+    "site/watch/",
+    "site/topics/",
+    "site/packs/",
+    "site/archive",
+    "site/index",
+    "site/",
+    "feeds/",
+)
+
+
+@dataclass
+class PublishReport:
+    out: Path
+    dry_run: bool
+    written: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    removed: list[str] = field(default_factory=list)
+    packs: list[dict[str, Any]] = field(default_factory=list)
+    items: int = 0
+    wards: int = 0
+    seconds: float = 0.0
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "out": str(self.out),
+            "dry_run": self.dry_run,
+            "written": self.written,
+            "unchanged": self.unchanged,
+            "removed": self.removed,
+            "packs": self.packs,
+            "items": self.items,
+            "wards": self.wards,
+            "seconds": round(self.seconds, 3),
+        }
+
+
+def _order(path: str) -> tuple[int, str]:
+    for rank, prefix in enumerate(_ORDER):
+        if path.startswith(prefix):
+            return rank, path
+    return len(_ORDER), path
+
+
+def media_lookup(rows: list[dict[str, Any]] | None, media_path: Path) -> dict[str, tuple[str, Path]]:
+    """Remote URL → (site path, stored file) for media the store holds on disk; empty without a media table."""
+    found: dict[str, tuple[str, Path]] = {}
+    for row in rows or []:
+        sha = str(row.get("sha256") or "")
+        url = str(row.get("url") or "")
+        if not sha or not url:
+            continue
+        stored = row.get("path")
+        ext = str(row.get("ext") or row.get("extension") or "").lstrip(".")
+        if not ext:
+            ext = Path(str(stored or url).split("?")[0]).suffix.lstrip(".").lower() or "bin"
+        source = media_path / str(stored) if stored else media_path / sha[:2] / f"{sha}.{ext}"
+        if source.is_file():
+            found[url] = (f"media/{sha}.{ext}", source)
+    return found
+
+
+def gather(
+    config: Config, store: Store, *, now: datetime, wards: tuple[Ward, ...]
+) -> tuple[Snapshot, list[dict[str, Any]], dict[str, Path]]:
+    """The snapshot to render, the pack updates to record, and the media files to copy."""
+    rows = store.approved_rows()
+    leads = story_leads(rows, now)
+    sources = {s.id: s for s in config.sources}
+    members = store.pack_members()
+    media_rows = store.media_rows()
+    media = media_lookup(media_rows, config.media_path)
+    packs: list[PublishedPack] = []
+    updates: list[dict[str, Any]] = []
+    for pack in store.packs():
+        items, hidden = pack_items(
+            members.get(int(pack["id"]), []), leads, sources, number=int(pack["number"]), title=pack["title"]
+        )
+        digest = pack_hash(items, pack["title"])
+        if pack["status"] != "published":
+            revision, published_at, updated_at = 1, now, now
+        elif digest != pack["content_hash"]:
+            revision, published_at, updated_at = int(pack["revision"]) + 1, from_iso(pack["published_at"]), now
+        else:
+            revision, published_at, updated_at = (
+                int(pack["revision"]),
+                from_iso(pack["published_at"]),
+                from_iso(pack["updated_at"]),
+            )
+        if pack["status"] != "published" or digest != pack["content_hash"]:
+            updates.append(
+                {
+                    "id": int(pack["id"]),
+                    "status": "published",
+                    "revision": revision,
+                    "published_at": iso_utc(published_at),
+                    "updated_at": iso_utc(updated_at),
+                    "content_hash": digest,
+                }
+            )
+        packs.append(
+            PublishedPack(
+                int(pack["id"]), int(pack["number"]), pack["title"], revision, published_at, updated_at, items, hidden
+            )
+        )
+    packs.sort(key=lambda p: (p.published_at, p.number), reverse=True)
+    shown_urls = {url for p in packs for i in p.items for url in (i.image, *(a.url for a in i.attachments)) if url}
+    shown_urls |= {url for url in media if any(url in i.body_html for p in packs for i in p.items)}
+    used = {url: media[url] for url in shown_urls if url in media}
+    snapshot = Snapshot(
+        site=config.site,
+        packs=tuple(packs),
+        topics=config.topics,
+        wards=wards,
+        media={url: site_path for url, (site_path, _src) in used.items()},
+        has_media_store=media_rows is not None,
+    )
+    copies = {f"site/{site_path}": src for site_path, src in used.values()}
+    return snapshot, updates, copies
+
+
+def _read_manifest(out: Path) -> dict[str, Any]:
+    try:
+        data = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
+        return data if isinstance(data, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def stage(path: Path, data: bytes) -> Path:
+    """Write data to a temp file in the destination's folder, to be moved into place by os.replace."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.chmod(temp, 0o644)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+    return Path(temp)
+
+
+def write_all(target: Path, files: list[tuple[str, bytes]]) -> None:
+    """Stage every file, flush them to disk once, then replace in order: each file is old or new, never half.
+
+    One sync for the batch instead of an fsync per file keeps a national publish (thousands of feeds) fast.
+    """
+    staged: list[tuple[Path, Path]] = []
+    try:
+        for path, data in files:
+            staged.append((stage(target / path, data), target / path))
+        if staged:
+            os.sync()
+        while staged:
+            temp, destination = staged.pop(0)
+            os.replace(temp, destination)
+    finally:
+        for temp, _destination in staged:
+            temp.unlink(missing_ok=True)
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    write_all(path.parent, [(path.name, data)])
+
+
+def _same(path: Path, data: bytes) -> bool:
+    try:
+        return path.stat().st_size == len(data) and path.read_bytes() == data
+    except OSError:
+        return False
+
+
+def publish(
+    config: Config,
+    store: Store,
+    *,
+    now: datetime,
+    wards: tuple[Ward, ...],
+    out: Path | None = None,
+    dry_run: bool = False,
+) -> PublishReport:
+    """Render everything and bring `out` up to date; with dry_run, only report what would change."""
+    started = time.perf_counter()
+    target = (out or config.outputs_path).resolve()
+    report = PublishReport(out=target, dry_run=dry_run, wards=len(wards))
+    manifest = _read_manifest(target)
+    previous_files: dict[str, str] = dict(manifest.get("files") or {})
+    previous_feeds = {k: FeedState(**v) for k, v in (manifest.get("feeds") or {}).items()}
+    snapshot, updates, copies = gather(config, store, now=now, wards=wards)
+    report.items = len(snapshot.items)
+    files = {f"site/{path}": data for path, data in render_site(snapshot, config.timezone).items()}
+    site_feeds = render_site_feeds(snapshot, now=now, previous=previous_feeds)
+    existing = {p for p in previous_files if (target / p).is_file()}
+    ward_feeds = render_ward_feeds(snapshot, now=now, previous=previous_feeds, existing=existing)
+    files.update(site_feeds.files)
+    files.update(ward_feeds.files)
+    hashes: dict[str, str] = {path: previous_files[path] for path in ward_feeds.kept}
+    for path, source in copies.items():
+        files[path] = source.read_bytes()
+    changed: list[tuple[str, bytes]] = []
+    for path in sorted(files, key=_order):
+        data = files[path]
+        hashes[path] = hashlib.sha256(data).hexdigest()
+        destination = target / path
+        if _same(destination, data):
+            report.unchanged += 1
+            continue
+        report.written.append(path)
+        changed.append((path, data))
+    if not dry_run:
+        write_all(target, changed)
+    report.unchanged += len(ward_feeds.kept)
+    stale = sorted(set(previous_files) - set(hashes), key=_order, reverse=True)
+    for path in stale:
+        report.removed.append(path)
+        if not dry_run:
+            (target / path).unlink(missing_ok=True)
+    report.packs = [
+        {"number": p.number, "title": p.title, "revision": p.revision, "items": len(p.items), "hidden": p.withdrawn}
+        for p in snapshot.packs
+    ]
+    if not dry_run:
+        states = {**site_feeds.states, **ward_feeds.states}
+        new_manifest = {
+            "version": 1,
+            "files": dict(sorted(hashes.items())),
+            "feeds": {k: {"fingerprint": v.fingerprint, "updated": v.updated} for k, v in sorted(states.items())},
+        }
+        data = (json.dumps(new_manifest, ensure_ascii=False, indent=1) + "\n").encode()
+        if not _same(target / MANIFEST, data):
+            write_atomic(target / MANIFEST, data)
+        if updates:
+            store.record_published(updates)
+    report.seconds = time.perf_counter() - started
+    return report

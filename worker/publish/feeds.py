@@ -1,0 +1,351 @@
+"""Render Atom and JSON Feed 1.1 documents (the site's and one pair per ward) into {relative path: bytes}; no I/O.
+
+A ward feed is re-rendered only when its fingerprint changed, so a national list of wards stays cheap.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import xml.etree.ElementTree as ET
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from worker.dates import iso_utc
+from worker.publish.bodies import local_image, prepare_body
+from worker.publish.model import PublishedItem, Snapshot
+from worker.wards import Ward
+
+ATOM = "http://www.w3.org/2005/Atom"
+JSON_FEED = "https://jsonfeed.org/version/1.1"
+# Bump when the feed layout changes, so every stored fingerprint is stale.
+FORMAT = "feeds-1"
+ET.register_namespace("", ATOM)
+
+
+@dataclass(frozen=True)
+class FeedState:
+    fingerprint: str
+    updated: str  # ISO UTC: the feed's <updated>, kept while its content is unchanged
+
+
+@dataclass
+class FeedsOutput:
+    files: dict[str, bytes] = field(default_factory=dict)
+    kept: set[str] = field(default_factory=set)  # unchanged feeds, not re-rendered
+    states: dict[str, FeedState] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Links:
+    """Where a feed's links point: absolute under base_url, else relative to the feed file."""
+
+    base: str
+    to_site: str  # relative prefix from the feed file to site/
+
+    def site(self, path: str) -> str:
+        return f"{self.base}/{path}" if self.base else f"{self.to_site}{path}"
+
+
+def entry_updated(item: PublishedItem) -> datetime:
+    return max(item.published_at, item.approved_at)
+
+
+def fingerprint(parts: Iterable[str]) -> str:
+    return hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()[:32]
+
+
+def item_fingerprint(item: PublishedItem) -> str:
+    return f"{item.id}:{item.revision}:{item.approved_at.isoformat()}:{item.priority.value}:{item.pack_number}:{item.pack_title}:{','.join(item.topics)}"
+
+
+def feed_updated(previous: FeedState | None, new_fingerprint: str, items: list[PublishedItem], now: datetime) -> str:
+    """Unchanged content keeps its time; changed content is dated now (a removal changes the feed too)."""
+    if previous is not None and previous.fingerprint == new_fingerprint:
+        return previous.updated
+    if previous is None and items:
+        return iso_utc(max(entry_updated(i) for i in items))
+    return iso_utc(now)
+
+
+def _text(parent: ET.Element, tag: str, text: str, **attrs: str) -> ET.Element:
+    element = ET.SubElement(parent, f"{{{ATOM}}}{tag}", attrs)
+    element.text = text
+    return element
+
+
+def atom(
+    *,
+    feed_id: str,
+    title: str,
+    subtitle: str,
+    updated: str,
+    self_href: str,
+    home_href: str,
+    author: str,
+    items: list[PublishedItem],
+    links: Links,
+    snapshot: Snapshot,
+) -> bytes:
+    topic_names = {t.id: t.name for t in snapshot.topics}
+    root = ET.Element(f"{{{ATOM}}}feed", {"{http://www.w3.org/XML/1998/namespace}lang": "vi"})
+    _text(root, "id", feed_id)
+    _text(root, "title", title)
+    _text(root, "subtitle", subtitle)
+    _text(root, "updated", updated)
+    ET.SubElement(root, f"{{{ATOM}}}link", {"rel": "alternate", "type": "text/html", "href": home_href})
+    if self_href:
+        ET.SubElement(root, f"{{{ATOM}}}link", {"rel": "self", "type": "application/atom+xml", "href": self_href})
+    _text(ET.SubElement(root, f"{{{ATOM}}}author"), "name", author)
+    _text(root, "generator", "Loa")
+    for item in items:
+        entry = ET.SubElement(root, f"{{{ATOM}}}entry")
+        _text(entry, "id", f"urn:loa:item:{item.id}")
+        _text(entry, "title", item.title)
+        ET.SubElement(
+            entry,
+            f"{{{ATOM}}}link",
+            {"rel": "alternate", "type": "text/html", "href": links.site(f"items/{item.id}.html")},
+        )
+        ET.SubElement(entry, f"{{{ATOM}}}link", {"rel": "via", "href": item.url})
+        _text(entry, "published", iso_utc(item.published_at))
+        _text(entry, "updated", iso_utc(entry_updated(item)))
+        _text(ET.SubElement(entry, f"{{{ATOM}}}author"), "name", item.agency or item.source_name)
+        if item.summary:
+            _text(entry, "summary", item.summary)
+        body = _content(item, links, snapshot)
+        if body:
+            _text(entry, "content", body, type="html")
+        ET.SubElement(
+            entry,
+            f"{{{ATOM}}}category",
+            {"scheme": "urn:loa:pack", "term": f"so-{item.pack_number}", "label": item.pack_title},
+        )
+        ET.SubElement(
+            entry,
+            f"{{{ATOM}}}category",
+            {"scheme": "urn:loa:priority", "term": item.priority.value, "label": item.priority.label},
+        )
+        for topic in item.topics:
+            ET.SubElement(
+                entry,
+                f"{{{ATOM}}}category",
+                {"scheme": "urn:loa:topic", "term": topic, "label": topic_names.get(topic, topic)},
+            )
+    ET.indent(root)
+    return (
+        b'<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="utf-8", xml_declaration=False) + b"\n"
+    )
+
+
+_CONTENT_CACHE: dict[tuple[str, str, str], str] = {}
+
+
+def _content(item: PublishedItem, links: Links, snapshot: Snapshot) -> str:
+    # Images point at our copies (absolute under base_url); remote images are left out, as on the site.
+    # Thousands of ward feeds share the same items: sanitise each body once per render, not once per ward.
+    key = (item.body_html, links.site(""), repr(sorted(snapshot.media.items())) if snapshot.media else "")
+    if key not in _CONTENT_CACHE:
+        if len(_CONTENT_CACHE) > 4096:
+            _CONTENT_CACHE.clear()
+        _CONTENT_CACHE[key] = prepare_body(item.body_html, snapshot.media, links.site(""))
+    return _CONTENT_CACHE[key]
+
+
+def json_feed(
+    *,
+    title: str,
+    description: str,
+    home_href: str,
+    feed_href: str,
+    author: str,
+    items: list[PublishedItem],
+    links: Links,
+    snapshot: Snapshot,
+    extension: dict[str, object],
+) -> bytes:
+    document: dict[str, object] = {"version": JSON_FEED, "title": title, "home_page_url": home_href}
+    if feed_href:
+        document["feed_url"] = feed_href
+    document.update({"description": description, "language": "vi", "authors": [{"name": author}], "_loa": extension})
+    entries = []
+    for item in items:
+        entry: dict[str, object] = {
+            "id": f"urn:loa:item:{item.id}",
+            "url": links.site(f"items/{item.id}.html"),
+            "external_url": item.url,
+            "title": item.title,
+        }
+        content = _content(item, links, snapshot)
+        entry["content_html"] = content or f"<p>{_escape(item.summary or item.title)}</p>"
+        if item.summary:
+            entry["summary"] = item.summary
+        image = local_image(item.image, snapshot.media, links.site(""))
+        if image:
+            entry["image"] = image
+        entry.update(
+            {
+                "date_published": iso_utc(item.published_at),
+                "date_modified": iso_utc(entry_updated(item)),
+                "authors": [{"name": item.agency or item.source_name}],
+                "tags": list(item.topics),
+                "language": "vi",
+            }
+        )
+        if item.attachments:
+            entry["attachments"] = [
+                {
+                    "url": links.site(snapshot.media[a.url]) if a.url in snapshot.media else a.url,
+                    "mime_type": _mime(a.url),
+                    **({"title": a.title} if a.title else {}),
+                }
+                for a in item.attachments
+            ]
+        entry["_loa"] = {
+            "pack": {
+                "number": item.pack_number,
+                "title": item.pack_title,
+                "url": links.site(f"packs/so-{item.pack_number}.html"),
+            },
+            "priority": item.priority.value,
+            "kind": item.kind,
+            "source": item.source_id,
+            "revision": item.revision,
+            "broadcast_title": item.broadcast_title or None,
+            "broadcast_text": item.broadcast_text or None,
+            "video_id": item.video_id,
+        }
+        entries.append(entry)
+    document["items"] = entries
+    # Compact: the C encoder is many times faster than indent=, which matters for thousands of wards.
+    return (json.dumps(document, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+_MIME = {
+    "pdf": "application/pdf",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "doc": "application/msword",
+    "png": "image/png",
+    "jpg": "image/jpeg",
+    "jpeg": "image/jpeg",
+    "mp3": "audio/mpeg",
+    "mp4": "video/mp4",
+}
+
+
+def _mime(url: str) -> str:
+    return _MIME.get(url.rsplit(".", 1)[-1].lower().split("?")[0], "application/octet-stream")
+
+
+def newest_first(items: Iterable[PublishedItem]) -> list[PublishedItem]:
+    return sorted(items, key=lambda i: (i.published_at, i.id), reverse=True)
+
+
+def render_site_feeds(snapshot: Snapshot, *, now: datetime, previous: Mapping[str, FeedState]) -> FeedsOutput:
+    """site/atom.xml and site/feed.json: one entry per published item."""
+    out = FeedsOutput()
+    items = newest_first(snapshot.items)
+    site = snapshot.site
+    links = Links(site.base_url, "")
+    key = "site"
+    print_ = fingerprint([FORMAT, site.title, site.base_url, site.description, *(item_fingerprint(i) for i in items)])
+    updated = feed_updated(previous.get(key), print_, items, now)
+    out.states[key] = FeedState(print_, updated)
+    out.files["site/atom.xml"] = atom(
+        feed_id="urn:loa:feed:site",
+        title=site.title,
+        subtitle=site.description,
+        updated=updated,
+        self_href=f"{site.base_url}/atom.xml" if site.base_url else "",
+        home_href=links.site("index.html"),
+        author=site.title,
+        items=items,
+        links=links,
+        snapshot=snapshot,
+    )
+    out.files["site/feed.json"] = json_feed(
+        title=site.title,
+        description=site.description,
+        home_href=links.site("index.html"),
+        feed_href=f"{site.base_url}/feed.json" if site.base_url else "",
+        author=site.title,
+        items=items,
+        links=links,
+        snapshot=snapshot,
+        extension={"updated": updated},
+    )
+    return out
+
+
+def render_ward_feeds(
+    snapshot: Snapshot, *, now: datetime, previous: Mapping[str, FeedState], existing: set[str]
+) -> FeedsOutput:
+    """feeds/<ward>.xml and .json, filtered by each ward's topics and kinds; unchanged wards are skipped."""
+    out = FeedsOutput()
+    site = snapshot.site
+    links = Links(site.base_url, "../site/")
+    base_parts = [FORMAT, site.title, site.base_url]
+    by_filter: dict[tuple[tuple[str, ...], tuple[str, ...]], tuple[list[PublishedItem], list[str]]] = {}
+    all_items = newest_first(snapshot.items)
+    for ward in snapshot.wards:
+        if ward.filter_key not in by_filter:
+            chosen = [i for i in all_items if ward.wants(i.topics, i.kind)]
+            by_filter[ward.filter_key] = (chosen, [item_fingerprint(i) for i in chosen])
+        items, prints = by_filter[ward.filter_key]
+        key = f"ward:{ward.id}"
+        paths = (f"feeds/{ward.id}.xml", f"feeds/{ward.id}.json")
+        print_ = fingerprint([*base_parts, repr(ward), *prints])
+        before = previous.get(key)
+        if before is not None and before.fingerprint == print_ and all(p in existing for p in paths):
+            out.states[key] = before
+            out.kept.update(paths)
+            continue
+        updated = feed_updated(before, print_, items, now)
+        out.states[key] = FeedState(print_, updated)
+        title = f"{site.title} – {ward.name}"
+        subtitle = _ward_subtitle(ward, snapshot)
+        out.files[paths[0]] = atom(
+            feed_id=f"urn:loa:feed:ward:{ward.id}",
+            title=title,
+            subtitle=subtitle,
+            updated=updated,
+            self_href="",
+            home_href=links.site("index.html"),
+            author=site.title,
+            items=items,
+            links=links,
+            snapshot=snapshot,
+        )
+        out.files[paths[1]] = json_feed(
+            title=title,
+            description=subtitle,
+            home_href=links.site("index.html"),
+            feed_href="",
+            author=site.title,
+            items=items,
+            links=links,
+            snapshot=snapshot,
+            extension={
+                "ward": {
+                    "id": ward.id,
+                    "name": ward.name,
+                    "kind": ward.kind,
+                    "topics": list(ward.topics),
+                    "kinds": list(ward.kinds),
+                    "slots": list(ward.slots),
+                },
+                "updated": updated,
+            },
+        )
+    return out
+
+
+def _ward_subtitle(ward: Ward, snapshot: Snapshot) -> str:
+    names = {t.id: t.name for t in snapshot.topics}
+    topics = ", ".join(names.get(t, t) for t in ward.topics) if ward.topics else "mọi chủ đề"
+    return f"Tin đã kiểm duyệt cho {ward.name}: {topics}."

@@ -1,0 +1,173 @@
+"""Wards and communes: validate `wards:` entries (from sources.yaml, a YAML file or a CSV file) into `Ward`s.
+
+Every error names the key path (`wards[3].slots[1]`), or the CSV line, and says what was expected.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from worker.errors import ConfigError
+from worker.models import ItemKind
+from worker.sanitize import nfc
+
+WARD_KINDS = {"phuong": "Phường", "xa": "Xã", "thi-tran": "Thị trấn"}
+WARD_KEYS = {"id", "name", "kind", "topics", "kinds", "slots"}
+_SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+_SLOT = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)/(\d+)(m|h)$")
+
+
+@dataclass(frozen=True)
+class Ward:
+    """One ward (phường), commune (xã) or township (thị trấn) and what its feed carries."""
+
+    id: str
+    name: str
+    kind: str
+    topics: tuple[str, ...] = ()  # empty: every topic
+    kinds: tuple[str, ...] = ()  # empty: every item kind
+    slots: tuple[str, ...] = ()  # "HH:MM/15m": broadcast windows, used by the broadcast stage
+
+    def wants(self, topics: Iterable[str], kind: str) -> bool:
+        """Whether an item with these topics and this kind belongs in this ward's feed."""
+        if self.kinds and kind not in self.kinds:
+            return False
+        return not self.topics or bool(set(self.topics) & set(topics))
+
+    @property
+    def filter_key(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """Wards with the same key get the same entries, so feeds compute them once per key."""
+        return (tuple(sorted(self.topics)), tuple(sorted(self.kinds)))
+
+
+def _strings(value: object, path: str) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        # CSV cells and hand-written YAML may give "a, b" or "a; b".
+        return [part.strip() for part in re.split(r"[;,]", value) if part.strip()]
+    if not isinstance(value, list):
+        raise ConfigError(f"expected a list, got {type(value).__name__}", path=path)
+    for index, entry in enumerate(value):
+        if not isinstance(entry, str) or not entry.strip():
+            raise ConfigError(f"expected a non-empty string, got {entry!r}", path=f"{path}[{index}]")
+    return [entry.strip() for entry in value]
+
+
+def parse_slot(text: str, path: str) -> tuple[int, int, int]:
+    """`06:00/15m` → (6, 0, 900): start hour, minute and window length in seconds."""
+    match = _SLOT.match(text)
+    if not match or int(match.group(3)) == 0:
+        raise ConfigError(
+            f"{text!r} is not a slot", path=path, hint="write HH:MM/LENGTH with LENGTH in m or h, e.g. 06:00/15m"
+        )
+    seconds = int(match.group(3)) * (60 if match.group(4) == "m" else 3600)
+    if seconds > 24 * 3600:
+        raise ConfigError(f"{text!r} lasts more than a day", path=path)
+    return int(match.group(1)), int(match.group(2)), seconds
+
+
+def parse_ward(value: object, path: str, *, known_topics: set[str] | None = None) -> Ward:
+    if not isinstance(value, dict):
+        raise ConfigError(f"expected a mapping, got {type(value).__name__}", path=path)
+    unknown = sorted(set(value) - WARD_KEYS)
+    if unknown:
+        raise ConfigError(
+            f"unknown key {unknown[0]!r}",
+            path=f"{path}.{unknown[0]}",
+            hint=f"expected one of: {', '.join(sorted(WARD_KEYS))}",
+        )
+    ward_id = value.get("id")
+    if not isinstance(ward_id, str) or not _SLUG.match(ward_id):
+        raise ConfigError(
+            f"{ward_id!r} is not a slug", path=f"{path}.id", hint="lowercase ASCII and hyphens, e.g. phuong-dien-bien"
+        )
+    name = value.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise ConfigError(f"expected a non-empty string, got {name!r}", path=f"{path}.name")
+    kind = value.get("kind", "phuong")
+    if kind not in WARD_KINDS:
+        raise ConfigError(
+            f"unknown kind {kind!r}", path=f"{path}.kind", hint=f"expected one of: {', '.join(WARD_KINDS)}"
+        )
+    topics = _strings(value.get("topics"), f"{path}.topics")
+    if known_topics is not None:
+        for index, topic in enumerate(topics):
+            if topic not in known_topics:
+                raise ConfigError(
+                    f"unknown topic {topic!r}",
+                    path=f"{path}.topics[{index}]",
+                    hint=f"known topics: {', '.join(sorted(known_topics)) or '(none: add a topics: list)'}",
+                )
+    kinds = _strings(value.get("kinds"), f"{path}.kinds")
+    valid_kinds = [k.value for k in ItemKind]
+    for index, item_kind in enumerate(kinds):
+        if item_kind not in valid_kinds:
+            raise ConfigError(
+                f"unknown item kind {item_kind!r}",
+                path=f"{path}.kinds[{index}]",
+                hint=f"expected one of: {', '.join(valid_kinds)}",
+            )
+    slots = _strings(value.get("slots"), f"{path}.slots")
+    for index, slot in enumerate(slots):
+        parse_slot(slot, f"{path}.slots[{index}]")
+    return Ward(
+        id=ward_id,
+        name=nfc(name.strip()),
+        kind=kind,
+        topics=tuple(dict.fromkeys(topics)),
+        kinds=tuple(dict.fromkeys(kinds)),
+        slots=tuple(slots),
+    )
+
+
+def parse_wards(value: object, *, known_topics: set[str] | None = None, path: str = "wards") -> tuple[Ward, ...]:
+    """A list of ward mappings → wards; ids must be unique."""
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise ConfigError("expected a list of wards (or the path of a .yaml or .csv file)", path=path)
+    wards: list[Ward] = []
+    seen: set[str] = set()
+    for index, entry in enumerate(value):
+        ward = parse_ward(entry, f"{path}[{index}]", known_topics=known_topics)
+        if ward.id in seen:
+            raise ConfigError(f"duplicate ward id {ward.id!r}", path=f"{path}[{index}].id", hint="ids must be unique")
+        seen.add(ward.id)
+        wards.append(ward)
+    return tuple(wards)
+
+
+def parse_wards_text(text: str, name: str, *, known_topics: set[str] | None = None) -> tuple[Ward, ...]:
+    """The text of a wards file: `.csv` (header id,name,kind,topics,kinds,slots) or YAML (a list, or `wards:`)."""
+    if name.lower().endswith(".csv"):
+        reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+        rows: list[dict[str, Any]] = []
+        for row in reader:
+            cleaned = {k.strip(): (v or "").strip() for k, v in row.items() if k is not None and (v or "").strip()}
+            rows.append(cleaned)
+        # CSV rows are numbered like the YAML list (wards[0] is the first data line, line 2).
+        return parse_wards(rows, known_topics=known_topics, path=f"{name}:wards")
+    import yaml
+
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{name} is not valid YAML", hint=str(getattr(exc, "problem", exc))) from None
+    if isinstance(data, dict) and "wards" in data:
+        data = data["wards"]
+    return parse_wards(data, known_topics=known_topics, path=f"{name}:wards" if name else "wards")
+
+
+def load_wards_file(path: Path, *, known_topics: set[str] | None = None) -> tuple[Ward, ...]:
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise ConfigError(f"cannot read the wards file {path}: {exc}", hint="give a .yaml or .csv file") from None
+    return parse_wards_text(text, path.name, known_topics=known_topics)
