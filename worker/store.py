@@ -298,6 +298,38 @@ def _m40_packs(db: sqlite_utils.Database) -> None:
     )
 
 
+def _m50_queues(db: sqlite_utils.Database) -> None:
+    """Ward broadcast queues: one row per story repeat in a ward's slot; the id hashes ward, story, repeat."""
+    db.table("queue_entries").create(
+        {
+            "id": str,
+            "ward": str,
+            "date": str,  # YYYY-MM-DD in the config time zone
+            "slot": str,  # HH:MM
+            "position": int,  # 1-based order inside the slot
+            "priority": str,  # thuong | uu-tien | khan-cap
+            "story": str,
+            "pack": str,
+            "title": str,
+            "script": str,
+            "seconds": int,
+            "repeat": int,
+            "status": str,  # queued | aired | skipped
+            "aired_at": str,  # UTC ISO 8601, set by an ack
+            "reason": str,  # why it did not air
+            "acked_by": str,
+            "ack_source": str,  # cli | csv | web | api
+            "created_at": str,
+            "updated_at": str,
+        },
+        pk="id",
+        defaults={"status": "queued", "repeat": 0},
+    )
+    db.table("queue_entries").create_index(["ward", "date", "slot", "position"])
+    db.table("queue_entries").create_index(["story"])
+    db.table("queue_entries").create_index(["status"])
+
+
 # Versions are spaced by feature so that work landing in parallel does not collide:
 # 1-9 sync, 10-19 media and health, 20-29 stories, 30-39 review, 40-49 packs and publish,
 # 50-59 broadcast, 60-69 ward desk, 70-79 report, 80-89 deliveries.
@@ -308,6 +340,7 @@ MIGRATIONS: dict[int, Migration] = {
     21: _m21_near_duplicates,
     30: _m30_review,
     40: _m40_packs,
+    50: _m50_queues,
 }
 
 
