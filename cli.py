@@ -1402,6 +1402,275 @@ def run(ctx: Context, wards_file: str | None, as_json: bool, quiet: bool) -> Non
         _print_publish(published, as_json=False)
 
 
+# -- ward desk: tokens, acks, serve ----------------------------------------------------------------
+
+
+@wards_group.command("token")
+@click.argument("ward_id")
+@_WARDS_FILE
+@click.option("--as", "reviewer", metavar="NAME", help="Who issues it, kept with the token (default: your OS user).")
+@click.pass_obj
+def wards_token(ctx: Context, ward_id: str, wards_file: str | None, reviewer: str | None) -> None:
+    """Issue (or rotate) WARD_ID's desk and API token and print it on the last line.
+
+    Only its sha256 hash is stored: a lost token cannot be shown again, only replaced. The old
+    token stops working at once and every open desk session of the ward ends.
+    """
+    from worker.clock import now
+    from worker.tokens import digest, new_secret
+
+    with loa_errors():
+        actor = _actor(reviewer)
+        store = ctx.open_store()
+        try:
+            wards, origin = _wards(ctx, store, wards_file)
+            ward = next((w for w in wards if w.id == ward_id), None)
+            if ward is None:
+                fail(f"no ward {ward_id!r} in {origin}; `loa wards list` shows ids")
+            rotated = store.ward_token(ward.id) is not None
+            token = new_secret()
+            store.set_ward_token(ward.id, ward.name, digest(token), now=now(), by=actor.reviewer)
+        finally:
+            store.close()
+        click.echo(f"{'Rotated' if rotated else 'Issued'} the desk token of {ward.name} ({ward.id}).", err=True)
+        if rotated:
+            click.echo("The previous token no longer works; its desk sessions are closed.", err=True)
+        click.echo(
+            f"Desk: /ward/{ward.id}/   API: /api/wards/{ward.id}/queue (Authorization: Bearer <token>)", err=True
+        )
+        click.echo(token)
+
+
+def _ack_print(outcome: Any, *, as_json: bool, tz: Any) -> None:
+    if as_json:
+        emit_json(outcome.as_json())
+        return
+    from worker.desk import state_label
+
+    for entry in outcome.entries:
+        mark = "changed" if entry["id"] in outcome.changed else "unchanged"
+        forced = " (forced)" if entry["id"] in outcome.forced else ""
+        click.echo(
+            f"{entry['id']}  {entry['date']} {entry['slot']} #{entry['position']}  {state_label(entry, tz)}  [{mark}{forced}]"
+        )
+    click.echo(f"{len(outcome.changed)} changed, {len(outcome.unchanged)} already so.")
+
+
+def _ack_refused(refused: Any, *, as_json: bool) -> None:
+    if as_json:
+        emit_json({"ok": False, "status": refused.status, "errors": [p.as_json() for p in refused.problems]})
+    for problem in refused.problems:
+        click.echo(f"Error: {problem.label}: {problem.message}", err=True)
+    click.echo("Nothing changed.", err=True)
+    sys.exit(EXIT_FAILED)
+
+
+@main.group("queue")
+def queue_group() -> None:
+    """Ward broadcast queues: acknowledge what aired (`ack`, `import-acks`) and see the ack log."""
+
+
+@queue_group.command("ack")
+@click.argument("ward_id")
+@click.argument("entries", nargs=-1, metavar="[ENTRY]...")
+@click.option("--slot", metavar="YYYY-MM-DD_HHMM", help="Every entry of this slot (local time).")
+@click.option(
+    "--aired-at", metavar="TIME", help="When it aired: ISO 8601, 'YYYY-MM-DD HH:MM' or HH:MM (local; default now)."
+)
+@click.option("--skipped", is_flag=True, help="Mark as not aired (không phát); needs --reason.")
+@click.option("--reason", default="", help="Why it did not air.")
+@click.option("--force", is_flag=True, help="Overwrite a different earlier ack (aired ↔ skipped, another time).")
+@click.option("--as", "reviewer", metavar="NAME", help="Who reports it, kept in the ack log (default: your OS user).")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def queue_ack(
+    ctx: Context,
+    ward_id: str,
+    entries: tuple[str, ...],
+    slot: str | None,
+    aired_at: str | None,
+    skipped: bool,
+    reason: str,
+    force: bool,
+    reviewer: str | None,
+    as_json: bool,
+) -> None:
+    """Mark ENTRY ids (or a unique prefix) or a whole --slot of WARD_ID as aired, or --skipped.
+
+    All or nothing: an unknown entry, a time in the future or before the slot, or a conflict with an
+    earlier ack (without --force) changes nothing. Replaying the same ack changes nothing and exits 0.
+    """
+    from datetime import datetime
+
+    from worker.ack_actions import AckRefused, Actor, record, resolve_refs
+    from worker.acks import Ack, parse_moment, parse_slot_ref
+    from worker.clock import now
+
+    with loa_errors():
+        tz = ctx.config.timezone
+        if not entries and not slot:
+            fail("give ENTRY ids, or --slot YYYY-MM-DD_HHMM")
+        if skipped and not reason.strip():
+            fail("--skipped needs --reason")
+        if skipped and aired_at:
+            fail("--aired-at is for aired entries; --skipped takes --reason")
+        try:
+            slot_ref = parse_slot_ref(slot) if slot else None
+            moment = parse_moment(aired_at, tz) if aired_at else None
+        except ValueError as exc:
+            fail(str(exc))
+        actor = _actor(reviewer)
+        store = ctx.open_store()
+        try:
+            try:
+                ids = resolve_refs(store, ward_id, list(entries), slot_ref)
+                acks = [
+                    Ack(
+                        ward_id,
+                        entry_id,
+                        "skipped" if skipped else "aired",
+                        moment if isinstance(moment, datetime) else None,
+                        None if moment is None or isinstance(moment, datetime) else moment,
+                        "now",
+                        reason,
+                        entry_id,
+                    )
+                    for entry_id in ids
+                ]
+                # No run lock: the desk server writes acks too, and SQLite's BEGIN IMMEDIATE orders the writers.
+                outcome = record(
+                    store, acks, actor=Actor("cli", actor.reviewer, actor.os_user), now=now(), tz=tz, force=force
+                )
+            except AckRefused as refused:
+                _ack_refused(refused, as_json=as_json)
+        finally:
+            store.close()
+        _ack_print(outcome, as_json=as_json, tz=tz)
+
+
+@queue_group.command("import-acks")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--check", is_flag=True, help="Validate every row against the database; change nothing.")
+@click.option("--as", "reviewer", metavar="NAME", help="Who imports it, kept in the ack log (default: your OS user).")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def queue_import_acks(ctx: Context, file: str, check: bool, reviewer: str | None, as_json: bool) -> None:
+    """Load a ward's sheet of acks (CSV: UTF-8 with or without BOM, or Excel's cp1258; `,` or `;`).
+
+    Columns: ward, then entry — or date, slot and optional order — then status (aired, skipped, đã phát,
+    không phát), aired_at (blank: the slot's start) and reason. All or nothing: any bad row is reported
+    with its row number and nothing changes.
+    """
+    from worker.ack_actions import AckRefused, Actor, record, sheet_acks
+    from worker.acks import read_sheet
+    from worker.clock import now
+
+    with loa_errors():
+        tz = ctx.config.timezone
+        actor = _actor(reviewer)
+        rows, problems = read_sheet(Path(file).read_bytes())
+        store = ctx.open_store()
+        try:
+            try:
+                acks, more = sheet_acks(store, rows, tz)
+                problems += more
+                if problems:
+                    raise AckRefused(problems)
+                if check:
+                    with store.transaction():
+                        # Decide for real, then roll back: --check reports exactly what an import would refuse.
+                        record(store, acks, actor=Actor("csv", actor.reviewer, actor.os_user), now=now(), tz=tz)
+                        raise _Rollback
+                outcome = record(store, acks, actor=Actor("csv", actor.reviewer, actor.os_user), now=now(), tz=tz)
+            except AckRefused as refused:
+                _ack_refused(refused, as_json=as_json)
+            except _Rollback:
+                click.echo(f"{file}: OK ({len(rows)} rows, {len(acks)} entries); nothing changed (--check).")
+                return
+        finally:
+            store.close()
+        _ack_print(outcome, as_json=as_json, tz=tz)
+
+
+class _Rollback(Exception):
+    """Raised inside a transaction to undo it on purpose."""
+
+
+@queue_group.command("acks")
+@click.argument("ward_id", required=False)
+@click.option("--limit", type=int, default=50, show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def queue_acks(ctx: Context, ward_id: str | None, limit: int, as_json: bool) -> None:
+    """The ack log, newest last: who marked what, from where (cli, csv, web, api), and what it replaced."""
+    from worker.views import local, table
+
+    with loa_errors():
+        store = ctx.open_store()
+        try:
+            rows = store.ack_log(ward=ward_id, limit=limit)
+        finally:
+            store.close()
+        if as_json:
+            emit_json(rows)
+            return
+        tz = ctx.config.timezone
+        click.echo(
+            table(
+                [
+                    [
+                        local(r["at"], tz),
+                        r["ward"],
+                        r["entry"][:12],
+                        f"{r['from_status']}→{r['to_status']}" + (" (forced)" if r["forced"] else ""),
+                        local(r["aired_at"], tz) if r["aired_at"] else (r["reason"] or ""),
+                        r["source"],
+                        r["actor"] + (f" ({r['os_user']})" if r["os_user"] else ""),
+                    ]
+                    for r in rows
+                ],
+                ["at", "ward", "entry", "change", "aired / reason", "source", "by"],
+            )
+        )
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True)
+@click.option("--https", "behind_https", is_flag=True, help="A TLS reverse proxy fronts this server: Secure cookies.")
+@click.option(
+    "--public-origin", metavar="URL", default="", help="The address users type, when the proxy rewrites Host."
+)
+@click.option("--quiet", "-q", is_flag=True, help="Do not log requests.")
+@click.pass_obj
+def serve(ctx: Context, host: str, port: int, behind_https: bool, public_origin: str, quiet: bool) -> None:
+    """Serve outputs/ (ETag, 304s), the ward desk at /ward/<id>/ and the API at /api/wards/<id>/."""
+    from worker.server import Settings, log_to_stderr, make_server
+
+    with loa_errors():
+        config = ctx.config
+        settings = Settings(
+            db_path=ctx.db_path,
+            outputs=config.outputs_path.resolve(),
+            tz=config.timezone,
+            secure_cookies=behind_https,
+            public_origin=public_origin,
+        )
+        if not quiet:
+            log_to_stderr()
+        httpd = make_server(settings, host, port)
+        bound_host, bound_port = httpd.server_address[:2]
+        click.echo(
+            f"Serving {settings.outputs} and the ward desk at http://{bound_host!s}:{bound_port}/ (Ctrl-C stops)"
+        )
+        try:
+            httpd.serve_forever()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            httpd.server_close()
+
+
 # -- demo -----------------------------------------------------------------------------------------
 
 

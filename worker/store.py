@@ -330,6 +330,53 @@ def _m50_queues(db: sqlite_utils.Database) -> None:
     db.table("queue_entries").create_index(["status"])
 
 
+def _m60_ward_desk(db: sqlite_utils.Database) -> None:
+    """Ward desk: token hashes per ward, login sessions (hashed), and the ack audit trail."""
+    db.table("ward_tokens").create(
+        {
+            "ward": str,
+            "ward_name": str,  # kept so `loa serve` can title the desk without reading the ward list
+            "token_hash": str,  # sha256 hex of the token; the token itself is never stored
+            "created_at": str,
+            "created_by": str,
+        },
+        pk="ward",
+    )
+    db.table("ward_tokens").create_index(["token_hash"], unique=True)
+    db.table("desk_sessions").create(
+        {
+            "id_hash": str,  # sha256 hex of the cookie value
+            "ward": str,
+            "csrf": str,  # synchronizer token embedded in the desk's forms
+            "created_at": str,
+            "expires_at": str,
+        },
+        pk="id_hash",
+    )
+    db.table("desk_sessions").create_index(["expires_at"])
+    db.table("acks").create(
+        {
+            "id": int,
+            "batch": str,  # one command, one CSV file or one HTTP request
+            "at": str,
+            "ward": str,
+            "entry": str,
+            "source": str,  # cli | csv | web | api
+            "actor": str,  # --as name (cli, csv) or the ward id (web, api)
+            "os_user": str,
+            "from_status": str,
+            "to_status": str,
+            "aired_at": str,
+            "reason": str,
+            "forced": int,
+            "before": str,  # JSON: status, aired_at, reason, acked_by, ack_source before
+        },
+        pk="id",
+    )
+    db.table("acks").create_index(["ward", "id"])
+    db.table("acks").create_index(["entry", "id"])
+
+
 # Versions are spaced by feature so that work landing in parallel does not collide:
 # 1-9 sync, 10-19 media and health, 20-29 stories, 30-39 review, 40-49 packs and publish,
 # 50-59 broadcast, 60-69 ward desk, 70-79 report, 80-89 deliveries.
@@ -341,6 +388,7 @@ MIGRATIONS: dict[int, Migration] = {
     30: _m30_review,
     40: _m40_packs,
     50: _m50_queues,
+    60: _m60_ward_desk,
 }
 
 
@@ -1196,6 +1244,109 @@ class Store:
                         "imported_at": iso_utc(now),
                     }
                 )
+
+    # -- ward desk: queue entries, acks, tokens, sessions --------------------------------------------
+
+    def upsert_queue_entries(self, rows: list[dict[str, Any]]) -> None:
+        """Insert or replace queue_entries rows by id (tests and fixtures; broadcast has its own writer)."""
+        with self.transaction() as db:
+            for row in rows:
+                db.table("queue_entries").upsert(dict(row), pk="id", alter=False)
+
+    def ward_queue(self, ward: str, *, since: str | None = None, until: str | None = None) -> list[dict[str, Any]]:
+        """A ward's entries in airing order, optionally from/to a YYYY-MM-DD date (inclusive)."""
+        where, params = ["ward = ?"], [ward]
+        if since:
+            where.append("date >= ?")
+            params.append(since)
+        if until:
+            where.append("date <= ?")
+            params.append(until)
+        sql = f"select * from queue_entries where {' and '.join(where)} order by date, slot, position, id"
+        return list(self.db.query(sql, params))
+
+    def queue_entries_by_id(self, ids: list[str]) -> dict[str, dict[str, Any]]:
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        return {row["id"]: row for row in self.db.query(f"select * from queue_entries where id in ({marks})", ids)}
+
+    def find_queue_entry_ids(self, ward: str, ref: str) -> list[str]:
+        """Ids of the ward's entries equal to ref, or starting with it (several: ambiguous)."""
+        escaped = ref.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        rows = self.db.execute(
+            "select id from queue_entries where ward = ? and (id = ? or id like ? escape '\\') order by id limit 3",
+            [ward, ref, f"{escaped}%"],
+        ).fetchall()
+        exact = [r[0] for r in rows if r[0] == ref]
+        return exact or [r[0] for r in rows]
+
+    def slot_entry_ids(self, ward: str, date: str, slot: str, position: int | None = None) -> list[str]:
+        sql = "select id from queue_entries where ward = ? and date = ? and slot = ?"
+        params: list[Any] = [ward, date, slot]
+        if position is not None:
+            sql += " and position = ?"
+            params.append(position)
+        return [r[0] for r in self.db.execute(sql + " order by position, id", params)]
+
+    def write_acks(self, changes: list[dict[str, Any]], audit: list[dict[str, Any]]) -> None:
+        """Entry updates and their audit rows together; the caller holds the transaction."""
+        with self.transaction() as db:
+            for change in changes:
+                db.table("queue_entries").update(change["id"], {k: v for k, v in change.items() if k != "id"})
+            if audit:
+                db.table("acks").insert_all(audit)
+
+    def ack_log(self, *, ward: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
+        where = " where ward = ?" if ward else ""
+        sql = f"select * from (select * from acks{where} order by id desc limit {int(limit)}) order by id"
+        return list(self.db.query(sql, [ward] if ward else []))
+
+    def set_ward_token(self, ward: str, ward_name: str, token_hash: str, *, now: datetime, by: str) -> None:
+        """Issue or rotate: the new hash replaces the old one, and the ward's sessions end."""
+        with self.transaction() as db:
+            db.table("ward_tokens").upsert(
+                {
+                    "ward": ward,
+                    "ward_name": ward_name,
+                    "token_hash": token_hash,
+                    "created_at": iso_utc(now),
+                    "created_by": by,
+                },
+                pk="ward",
+            )
+            db.execute("delete from desk_sessions where ward = ?", [ward])
+
+    def ward_token(self, ward: str) -> dict[str, Any] | None:
+        rows = list(self.db.query("select * from ward_tokens where ward = ?", [ward]))
+        return rows[0] if rows else None
+
+    def ward_for_token_hash(self, token_hash: str) -> str | None:
+        row = self.db.execute("select ward from ward_tokens where token_hash = ?", [token_hash]).fetchone()
+        return str(row[0]) if row else None
+
+    def create_desk_session(self, id_hash: str, ward: str, csrf: str, *, now: datetime, expires: datetime) -> None:
+        with self.transaction() as db:
+            db.execute("delete from desk_sessions where expires_at <= ?", [iso_utc(now)])
+            db.table("desk_sessions").insert(
+                {
+                    "id_hash": id_hash,
+                    "ward": ward,
+                    "csrf": csrf,
+                    "created_at": iso_utc(now),
+                    "expires_at": iso_utc(expires),
+                }
+            )
+
+    def desk_session(self, id_hash: str, *, now: datetime) -> dict[str, Any] | None:
+        rows = list(
+            self.db.query("select * from desk_sessions where id_hash = ? and expires_at > ?", [id_hash, iso_utc(now)])
+        )
+        return rows[0] if rows else None
+
+    def end_desk_session(self, id_hash: str) -> None:
+        with self.transaction():
+            self.db.execute("delete from desk_sessions where id_hash = ?", [id_hash])
 
 
 SOURCE_COLUMNS = {
