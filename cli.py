@@ -1575,7 +1575,10 @@ def queue_import_acks(ctx: Context, file: str, check: bool, reviewer: str | None
                 acks, more = sheet_acks(store, rows, tz)
                 problems += more
                 if problems:
-                    raise AckRefused(problems)
+                    # Decide the rows that did parse as well, so one pass reports every bad row.
+                    record(
+                        store, acks, actor=Actor("csv", actor.reviewer, actor.os_user), now=now(), tz=tz, known=problems
+                    )
                 if check:
                     with store.transaction():
                         # Decide for real, then roll back: --check reports exactly what an import would refuse.

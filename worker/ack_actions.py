@@ -60,10 +60,20 @@ def entry_json(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def record(
-    store: Store, acks: list[Ack], *, actor: Actor, now: datetime, tz: tzinfo, force: bool = False
+    store: Store,
+    acks: list[Ack],
+    *,
+    actor: Actor,
+    now: datetime,
+    tz: tzinfo,
+    force: bool = False,
+    known: list[Problem] | None = None,
 ) -> AckOutcome:
-    """Decide every ack against the entries as they are inside one transaction; write all, or raise AckRefused."""
-    if not acks:
+    """Decide every ack against the entries as they are inside one transaction; write all, or raise AckRefused.
+
+    `known` problems (rows that did not even parse) are reported together with the decisions' own.
+    """
+    if not acks and not known:
         raise AckRefused([Problem(400, "request", "", "no acks given")])
     with store.transaction():
         state = store.queue_entries_by_id(list(dict.fromkeys(a.entry for a in acks)))
@@ -74,7 +84,8 @@ def record(
             if decision.change is not None:
                 # A later ack in the same batch sees this one, so "aired twice in one file" is a replay, not a conflict.
                 state[ack.entry] = {**state[ack.entry], **decision.change, "ack_source": actor.source}
-        problems = [d.problem for d in decisions if d.problem is not None]
+        problems = [*(known or []), *(d.problem for d in decisions if d.problem is not None)]
+        problems.sort(key=_row_order)
         if problems:
             raise AckRefused(problems)
         before = store.queue_entries_by_id(list(state))
@@ -115,6 +126,11 @@ def record(
     outcome.unchanged = [e for e in dict.fromkeys(outcome.unchanged) if e not in outcome.changed]
     outcome.entries = [after[e] for e in dict.fromkeys(a.entry for a in acks)]
     return outcome
+
+
+def _row_order(problem: Problem) -> tuple[int, str]:
+    number = problem.label.removeprefix("row ").removeprefix("line ")
+    return (int(number), "") if number.isdigit() else (0, problem.label)
 
 
 def resolve_refs(store: Store, ward: str, refs: list[str], slot: tuple[str, str] | None) -> list[str]:
