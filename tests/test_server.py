@@ -335,7 +335,7 @@ def test_print_view_and_escaping(live: Live) -> None:
     finally:
         store.close()
     cookie, _csrf = login(live)
-    status, headers, page = live.call("GET", f"/ward/{WARD}/print", headers={"Cookie": cookie})
+    status, _headers, page = live.call("GET", f"/ward/{WARD}/print", headers={"Cookie": cookie})
     text = page.decode()
     assert status == 200 and "kịch bản phát thanh" in text and "Kính thưa bà con." in text
     assert "<script>alert" not in text and "&lt;script&gt;" in text

@@ -72,6 +72,8 @@ def asset(name: str) -> bytes:
     if name == "site.css":
         site = (folder / "publish" / "templates" / "site.css").read_bytes()
         return site + b"\n" + (folder / "desk_templates" / "desk.css").read_bytes()
+    if name == "favicon.svg":
+        return (folder / "publish" / "templates" / name).read_bytes()
     return (folder / "desk_templates" / name).read_bytes()
 
 

@@ -56,7 +56,7 @@ TYPES = {
 WARD = r"([a-z0-9]+(?:-[a-z0-9]+)*)"
 DESK_ROUTE = re.compile(rf"^/ward/{WARD}/(|login|ack|logout|print)$")
 API_ROUTE = re.compile(rf"^/api/wards/{WARD}/(queue|acks)$")
-ASSETS = {"/_desk/site.css": "site.css", "/_desk/desk.js": "desk.js"}
+ASSETS = {"/_desk/site.css": "site.css", "/_desk/desk.js": "desk.js", "/_desk/favicon.svg": "favicon.svg"}
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,41 @@ def reset(folder: Path) -> None:
     shutil.rmtree(folder / "media", ignore_errors=True)
 
 
+DESK_WARD = "phuong-dien-bien"
+
+
+def desk_acks(db: Path, env: dict[str, str], *, echo: Echo, run: Runner) -> None:
+    """Ward desk: issue the demo ward's token, then ack the slots that have started (one skipped with a reason)."""
+    from datetime import datetime
+
+    from worker.store import Store
+
+    echo(f"\n=== Issue the desk token of {DESK_WARD}: loa wards token {DESK_WARD}")
+    run(["wards", "token", DESK_WARD, "--as", "demo"], env)
+    store = Store.open(db)
+    try:
+        entries = store.ward_queue(DESK_WARD)
+    finally:
+        store.close()
+    now = datetime.fromisoformat(DEMO_NOW)
+    started = [e for e in entries if f"{e['date']}T{e['slot']}:00{DEMO_NOW[-6:]}" <= now.isoformat()]
+    if not started:
+        echo(
+            f"(No queue entries for {DESK_WARD} whose slot has started: broadcast queues are not wired into publish "
+            "in this build yet, so there is nothing to ack. `loa queue ack` works on whatever entries exist.)"
+        )
+        return
+    aired, skipped = [e["id"] for e in started[:-1]], started[-1]["id"]
+    if aired:
+        echo(f"\n=== The ward reports what aired: loa queue ack {DESK_WARD} {' '.join(a[:12] for a in aired)}")
+        run(["queue", "ack", DESK_WARD, *aired, "--as", "demo"], env)
+    echo(f"\n=== And one item that did not air: loa queue ack {DESK_WARD} {skipped[:12]} --skipped --reason …")
+    run(["queue", "ack", DESK_WARD, skipped, "--skipped", "--reason", "Mất điện cả khu phố", "--as", "demo"], env)
+    echo(f"\n=== The ack log: loa queue acks {DESK_WARD}")
+    run(["queue", "acks", DESK_WARD], env)
+    echo("Serve the desk with `loa serve` and open /ward/<id>/ with the token printed above.")
+
+
 def run_demo(folder: Path, *, echo: Echo, run: Runner, keep_serving: bool = False) -> None:
     folder = folder.resolve()
     reset(folder)
@@ -68,6 +103,7 @@ def run_demo(folder: Path, *, echo: Echo, run: Runner, keep_serving: bool = Fals
             code = run(args, env)
             if code not in (0,):
                 echo(f"(exit code {code})")
+        desk_acks(folder / "loa.db", env, echo=echo, run=run)
         echo(f"\nServer counted {server.requests} requests, {server.not_modified} answered 304.")
         echo(f"Database: {folder / 'loa.db'}  (open it with `sqlite-utils tables` or Datasette)")
         media = sorted(p for p in (folder / "media").rglob("*") if p.is_file())
