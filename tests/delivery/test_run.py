@@ -10,9 +10,9 @@ from tests.delivery.support import WARDS, delivery_env, destinations
 from worker.delivery.retry import MAX_ATTEMPTS
 from worker.demo.server import StaticServer
 
-PLAIN_WARDS = WARDS.replace("email: vanhoa.dienbien@example.vn, webhook: \"{url}/hook\", webhook_secret_env: LOA_CMS_SECRET", "").replace(
-    ", email: vanhoa.hoangdai@example.vn", ""
-)
+PLAIN_WARDS = WARDS.replace(
+    'email: vanhoa.dienbien@example.vn, webhook: "{url}/hook", webhook_secret_env: LOA_CMS_SECRET', ""
+).replace(", email: vanhoa.hoangdai@example.vn", "")
 
 
 def test_publish_pushes_a_signed_pack_with_sequence_and_key(tmp_path: Path, site: tuple[Path, StaticServer]) -> None:
