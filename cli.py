@@ -638,6 +638,7 @@ def status(ctx: Context, as_json: bool, check: bool) -> None:
         store = ctx.open_store()
         states = store.source_states()
         pending = store.count_items("status = 'new'")
+        deliveries = store.delivery_counts()
         store.close()
         moment = now()
         report = [
@@ -657,7 +658,7 @@ def status(ctx: Context, as_json: bool, check: bool) -> None:
         problems = [r for r in report if r["enabled"] and r["health"] in ("failing", "broken")]
         stale = [r for r in report if r["enabled"] and r["health"] == "stale"]
         if as_json:
-            emit_json({"sources": report, "pending_review": pending})
+            emit_json({"sources": report, "pending_review": pending, "deliveries": deliveries})
         elif check:
             for row in problems + stale:
                 click.echo(f"{row['id']}: {row['health'].upper()}: {row['health_reason']}; {row['health_action']}")
@@ -692,6 +693,11 @@ def status(ctx: Context, as_json: bool, check: bool) -> None:
                         f"\n{row['id']} is {row['health']}: {row['health_reason']}\n  action: {row['health_action']}"
                     )
             click.echo(f"\n{pending} items pending review")
+            if deliveries:
+                click.echo(
+                    f"deliveries failed: {deliveries.get('failed', 0)} "
+                    f"(pending {deliveries.get('pending', 0)}; `loa deliveries list --failed`)"
+                )
         if check and problems:
             sys.exit(EXIT_FAILED)
 
@@ -1321,9 +1327,27 @@ def _run_publish(ctx: Context, *, wards_file: str | None, out: str | None, dry_r
     store = ctx.open_store()
     try:
         wards, _origin = _wards(ctx, store, wards_file)
-        return do_publish(ctx.config, store, now=now(), wards=wards, out=Path(out) if out else None, dry_run=dry_run)
+        report = do_publish(ctx.config, store, now=now(), wards=wards, out=Path(out) if out else None, dry_run=dry_run)
+        if not dry_run:
+            report.deliveries = _deliver_after_publish(ctx, store, report, wards)
+        return report
     finally:
         store.close()
+
+
+def _deliver_after_publish(ctx: Context, store: Store, report: Any, wards: Any) -> dict[str, Any] | None:
+    """Deliveries run once the files are in place; whatever happens to them, publish has succeeded."""
+    from worker.clock import now
+    from worker.delivery.run import after_publish
+
+    config = ctx.config
+    if report.snapshot is None or not (config.destinations or any(w.email or w.webhook for w in wards)):
+        return None
+    try:
+        with _fetcher(config) as fetcher:
+            return after_publish(config, store, report.snapshot, fetcher, now=now(), wards=wards).as_json()
+    except Exception as exc:  # a delivery bug must not turn a completed publish into a failed one
+        return {"errors": [f"deliveries did not run: {exc}"]}
 
 
 def _print_publish(report: Any, *, as_json: bool) -> None:
@@ -1342,6 +1366,8 @@ def _print_publish(report: Any, *, as_json: bool) -> None:
         click.echo(f"  … and {len(report.written) - 20} more")
     for path in report.removed:
         click.echo(f"  - {path}")
+    if report.deliveries:
+        _print_deliveries_run(report.deliveries)
 
 
 @main.command()
@@ -1672,6 +1698,131 @@ def serve(ctx: Context, host: str, port: int, behind_https: bool, public_origin:
             pass
         finally:
             httpd.server_close()
+
+
+# -- deliveries -------------------------------------------------------------------------------------
+
+
+def _print_deliveries_run(data: dict[str, Any]) -> None:
+    counts = {k: len(data.get(k) or []) for k in ("enqueued", "sent", "retrying", "failed", "waiting")}
+    click.echo(
+        f"deliveries: {counts['enqueued']} new, {counts['sent']} sent, {counts['retrying']} to retry, "
+        f"{counts['failed']} failed, {counts['waiting']} waiting"
+    )
+    for key, mark in (("sent", "+"), ("retrying", "~"), ("failed", "!"), ("waiting", ".")):
+        for label in data.get(key) or []:
+            click.echo(f"  {mark} {label}")
+    for error in data.get("errors") or []:
+        click.echo(f"  ! {error}")
+
+
+def _send_pending(ctx: Context, ids: tuple[int, ...]) -> dict[str, Any]:
+    from worker.clock import now
+    from worker.delivery.run import send_due
+
+    store = ctx.open_store()
+    try:
+        wards, _origin = _wards(ctx, store, None)
+        with _fetcher(ctx.config) as fetcher:
+            return send_due(ctx.config, store, fetcher, now=now(), wards=wards, ids=ids).as_json()
+    finally:
+        store.close()
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def deliver(ctx: Context, as_json: bool) -> None:
+    """Send the deliveries that are due (pack pushes and ward notices recorded by publish), nothing else.
+
+    Exit 0 even when some fail: failures are retried on later runs and listed by `loa deliveries list --failed`.
+    """
+    with loa_errors():
+        with run_lock(ctx, "deliver") as locked:
+            if not locked:
+                return
+            data = _send_pending(ctx, ())
+        emit_json(data) if as_json else _print_deliveries_run(data)
+
+
+@main.group("deliveries")
+def deliveries_group() -> None:
+    """The delivery log: pack pushes to destinations and notices to wards, with every attempt."""
+
+
+def _delivery_json(row: dict[str, Any], attempts: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        **{k: v for k, v in row.items() if k != "body"},
+        "bytes": len(row["body"] or b""),
+        "attempt_log": attempts,
+    }
+
+
+@deliveries_group.command("list")
+@click.option("--failed", is_flag=True, help="Only deliveries that gave up (after the retry cap or a 4xx).")
+@click.option("--limit", type=int, default=50, show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def deliveries_list(ctx: Context, failed: bool, limit: int, as_json: bool) -> None:
+    """List deliveries, newest first, with status, attempts and the last error."""
+    from worker.views import local, table
+
+    with loa_errors():
+        store = ctx.open_store()
+        try:
+            rows = store.deliveries(status="failed" if failed else None, limit=limit)
+            data = [_delivery_json(r, store.delivery_attempts(int(r["id"]))) for r in rows]
+        finally:
+            store.close()
+        if as_json:
+            emit_json(data)
+            return
+        tz = ctx.config.timezone
+        lines = [
+            [
+                str(r["id"]),
+                r["channel"],
+                r["destination"],
+                r["summary"],
+                r["status"] + (f" (HTTP {r['last_status']})" if r["last_status"] else ""),
+                str(r["attempts"]),
+                local(r["sent_at"], tz) if r["status"] == "sent" else local(r["next_attempt_at"], tz),
+            ]
+            for r in data
+        ]
+        click.echo(table(lines, ["id", "channel", "to", "what", "status", "tries", "sent / next"]))
+        for r in data:
+            if r["status"] != "sent" and r["last_error"]:
+                click.echo(f"\n#{r['id']} {r['destination']}: {r['last_error']}")
+        if not data:
+            click.echo("no deliveries" + (" failed" if failed else ""))
+
+
+@deliveries_group.command("retry")
+@click.argument("ids", nargs=-1, type=int)
+@click.option("--all", "retry_all", is_flag=True, help="Every failed or pending delivery.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def deliveries_retry(ctx: Context, ids: tuple[int, ...], retry_all: bool, as_json: bool) -> None:
+    """Send failed (or waiting) deliveries ID... again now, with their recorded body and key."""
+    from worker.clock import now
+
+    with loa_errors():
+        if bool(ids) == retry_all:
+            fail("give delivery ids or --all (not both)", EXIT_CONFIG)
+        with run_lock(ctx, "deliveries retry") as locked:
+            if not locked:
+                sys.exit(EXIT_FAILED)
+            store = ctx.open_store()
+            try:
+                reopened = store.reopen_deliveries(ids, now=now())
+            finally:
+                store.close()
+            missing = sorted(set(ids) - set(reopened))
+            if missing:
+                click.echo(f"not failed or pending (left alone): {', '.join(map(str, missing))}", err=True)
+            data = _send_pending(ctx, tuple(reopened)) if reopened else {}
+        emit_json(data) if as_json else _print_deliveries_run(data)
 
 
 # -- demo -----------------------------------------------------------------------------------------

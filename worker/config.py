@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from worker import __version__
 from worker.broadcast import BroadcastWard, parse_quiet_days, parse_slots
 from worker.dedupe import DEFAULT_BOILERPLATE, DedupeConfig
+from worker.delivery.settings import Destination, SmtpSettings, parse_destinations, parse_smtp
 from worker.errors import ConfigError, ReviewError
 from worker.models import ArticleSpec, HtmlSpec, ItemKind, JsonSpec, Rule, RuleAction, Source, TikTokSpec, Topic
 from worker.publish_config import PackSchedule, SiteSettings, parse_packs, parse_site
@@ -56,6 +57,8 @@ KNOWN_TOP_KEYS = {
     "wards",
     "packs",
     "site",
+    "destinations",
+    "smtp",
 }
 SOURCE_KEYS = {
     "id",
@@ -216,6 +219,9 @@ class Config:
     wards: tuple[Ward, ...] = ()
     packs: PackSchedule = field(default_factory=PackSchedule)
     site: SiteSettings = field(default_factory=SiteSettings)
+    # Deliveries (issue 10): signed pushes to CMS destinations, ward notices by email.
+    destinations: tuple[Destination, ...] = ()
+    smtp: SmtpSettings | None = None
 
     @property
     def folder(self) -> Path:
@@ -652,6 +658,8 @@ def parse_config(text: str, config_path: Path) -> Config:
         wards=_config_wards(data.get("wards"), folder, {t.id for t in topics}),
         packs=parse_packs(data.get("packs")),
         site=parse_site(data.get("site")),
+        destinations=parse_destinations(data.get("destinations")),
+        smtp=parse_smtp(data.get("smtp")),
     )
 
 

@@ -49,6 +49,16 @@ class _Response:
 
 
 @dataclass(frozen=True)
+class Sent:
+    """The answer to one delivery request: status, headers, the first bytes of the body, and how long it took."""
+
+    status: int
+    headers: dict[str, str]
+    body: bytes
+    elapsed: float
+
+
+@dataclass(frozen=True)
 class _RobotsRules:
     """robots.txt as understood for one origin; `parser` None means "no restrictions"."""
 
@@ -188,6 +198,59 @@ class Fetcher:
                 f"POST {url} answered HTTP {resp.status_code}", url=url, kind="http", status=resp.status_code
             )
         return resp.status_code
+
+    def send(
+        self,
+        method: str,
+        url: str,
+        *,
+        body: bytes = b"",
+        headers: dict[str, str] | None = None,
+        timeout: float | None = None,
+        max_body: int = 20 * _MIB,
+        max_response: int = 256 * 1024,
+    ) -> Sent:
+        """One signed delivery request, sent once: no retries (they are scheduled across runs), no redirects.
+
+        Any HTTP answer is returned (the caller decides what a status means); the response body is
+        read up to `max_response` bytes. Raises FetchError on a network error or a body over `max_body`.
+        """
+        _check_scheme(url, url)
+        if len(body) > max_body:
+            raise FetchError(
+                f"{method} {url}: the body is {_mib(len(body))}, over the {_mib(max_body)} cap",
+                url=url,
+                kind="too_large",
+            )
+        started = time.monotonic()
+        read_timeout = self.timeout if timeout is None else timeout
+        try:
+            with self._session.request(
+                method,
+                url,
+                data=body or None,
+                headers=headers or {},
+                timeout=(self.connect_timeout, read_timeout),
+                allow_redirects=False,
+                stream=True,
+            ) as resp:
+                chunks: list[bytes] = []
+                size = 0
+                while size < max_response:
+                    chunk = _read_some(resp)
+                    if not chunk:
+                        break
+                    chunks.append(chunk)
+                    size += len(chunk)
+                data = b"".join(chunks)[:max_response]
+                return Sent(
+                    status=resp.status_code,
+                    headers=dict(resp.headers),
+                    body=data,
+                    elapsed=time.monotonic() - started,
+                )
+        except requests.RequestException as exc:
+            raise self._network_error(url, url, exc, 1, read_timeout) from exc
 
     def robots_allowed(self, url: str) -> bool:
         """Whether robots.txt lets this user agent fetch `url`; fetches robots.txt on first use per origin.

@@ -377,6 +377,65 @@ def _m60_ward_desk(db: sqlite_utils.Database) -> None:
     db.table("acks").create_index(["entry", "id"])
 
 
+def _m80_deliveries(db: sqlite_utils.Database) -> None:
+    """Deliveries (pack pushes and ward notices) with their exact bodies, their attempts, and what was notified."""
+    db.table("deliveries").create(
+        {
+            "id": int,
+            "channel": str,  # http | wordpress | email | webhook
+            "destination": str,  # a destinations[].id, or a ward id for notices
+            "pack_id": int,
+            "revision": int,
+            "action": str,  # publish | update | withdraw | notice
+            "idempotency_key": str,
+            "sequence": int,  # per destination, monotonically increasing
+            "url": str,  # where it goes (for email: the address)
+            "body": bytes,  # the exact bytes sent, every time
+            "content_type": str,
+            "summary": str,  # one line for `loa deliveries list`
+            "status": str,  # pending | sent | failed | superseded
+            "attempts": int,
+            "next_attempt_at": str,
+            "last_status": int,
+            "last_error": str,
+            "remote_id": str,  # wordpress: the post id the answer gave
+            "created_at": str,
+            "updated_at": str,
+            "sent_at": str,
+        },
+        pk="id",
+        defaults={"status": "pending", "attempts": 0},
+    )
+    db.table("deliveries").create_index(["destination", "idempotency_key"], unique=True)
+    db.table("deliveries").create_index(["status", "next_attempt_at"])
+    db.table("delivery_attempts").create(
+        {
+            "id": int,
+            "delivery_id": int,
+            "at": str,
+            "outcome": str,  # sent | retry | failed | not-sent
+            "http_status": int,
+            "seconds": float,
+            "error": str,
+            "response": str,  # the first bytes of the answer
+        },
+        pk="id",
+        foreign_keys=[("delivery_id", "deliveries", "id")],
+    )
+    db.table("delivery_attempts").create_index(["delivery_id", "id"])
+    db.table("delivery_sequences").create({"destination": str, "last": int}, pk="destination")
+    db.table("remote_posts").create(
+        {"destination": str, "pack_id": int, "remote_id": str, "updated_at": str}, pk=("destination", "pack_id")
+    )
+    db.table("queue_notices").create(
+        {"entry_id": str, "channel": str, "ward": str, "delivery_id": int, "notified_at": str},
+        pk=("entry_id", "channel"),
+    )
+    # Imported wards keep where their notices go.
+    for column in ("email", "webhook", "webhook_secret_env"):
+        db.table("wards").add_column(column, str)
+
+
 # Versions are spaced by feature so that work landing in parallel does not collide:
 # 1-9 sync, 10-19 media and health, 20-29 stories, 30-39 review, 40-49 packs and publish,
 # 50-59 broadcast, 60-69 ward desk, 70-79 report, 80-89 deliveries.
@@ -389,6 +448,7 @@ MIGRATIONS: dict[int, Migration] = {
     40: _m40_packs,
     50: _m50_queues,
     60: _m60_ward_desk,
+    80: _m80_deliveries,
 }
 
 
@@ -1242,6 +1302,7 @@ class Store:
                         "kinds": json.dumps(list(ward["kinds"])),
                         "slots": json.dumps(list(ward["slots"])),
                         "imported_at": iso_utc(now),
+                        **{key: ward.get(key) for key in ("email", "webhook", "webhook_secret_env")},
                     }
                 )
 
@@ -1347,6 +1408,149 @@ class Store:
     def end_desk_session(self, id_hash: str) -> None:
         with self.transaction():
             self.db.execute("delete from desk_sessions where id_hash = ?", [id_hash])
+
+    # -- deliveries and notices ---------------------------------------------------------------------
+
+    def delivery_keys(self, destination: str) -> set[str]:
+        sql = "select idempotency_key from deliveries where destination = ?"
+        return {row[0] for row in self.db.execute(sql, [destination])}
+
+    def enqueue_delivery(
+        self, row: dict[str, Any], build: Callable[[int], bytes], *, notified: tuple[tuple[str, str], ...] = ()
+    ) -> int:
+        """Record a delivery with its exact body BEFORE anything is sent, in its own transaction.
+
+        `build(sequence)` makes the body with the destination's next sequence number; older pending
+        deliveries of the same pack to the same destination are superseded (the newer revision carries
+        everything). `notified` (entry id, channel) pairs are marked in the same transaction.
+        """
+        with self.transaction() as db:
+            current = db.execute(
+                "select last from delivery_sequences where destination = ?", [row["destination"]]
+            ).fetchone()
+            sequence = (int(current[0]) if current else 0) + 1
+            db.execute(
+                "insert into delivery_sequences (destination, last) values (?, ?) "
+                "on conflict(destination) do update set last = excluded.last",
+                [row["destination"], sequence],
+            )
+            if row.get("pack_id") is not None:
+                db.execute(
+                    "update deliveries set status = 'superseded', updated_at = ? "
+                    "where destination = ? and pack_id = ? and status = 'pending'",
+                    [row["created_at"], row["destination"], row["pack_id"]],
+                )
+            cursor = db.execute(
+                "insert into deliveries (channel, destination, pack_id, revision, action, idempotency_key, sequence, "
+                "url, body, content_type, summary, status, attempts, next_attempt_at, created_at, updated_at) "
+                "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?)",
+                [
+                    row["channel"],
+                    row["destination"],
+                    row.get("pack_id"),
+                    row.get("revision"),
+                    row["action"],
+                    row["idempotency_key"],
+                    sequence,
+                    row["url"],
+                    build(sequence),
+                    row["content_type"],
+                    row["summary"],
+                    row["created_at"],
+                    row["created_at"],
+                    row["created_at"],
+                ],
+            )
+            delivery_id = int(cursor.lastrowid or 0)
+            for entry_id, channel in notified:
+                db.execute(
+                    "insert or ignore into queue_notices (entry_id, channel, ward, delivery_id, notified_at) "
+                    "values (?, ?, ?, ?, ?)",
+                    [entry_id, channel, row["destination"], delivery_id, row["created_at"]],
+                )
+        return delivery_id
+
+    def pending_deliveries(self, ids: tuple[int, ...] = ()) -> list[dict[str, Any]]:
+        """Pending deliveries (only `ids` when given), in sequence order per destination."""
+        where, params = "status = 'pending'", []
+        if ids:
+            where += f" and id in ({','.join('?' * len(ids))})"
+            params = list(ids)
+        return list(self.db.query(f"select * from deliveries where {where} order by destination, sequence", params))
+
+    def record_attempt(self, delivery_id: int, attempt: dict[str, Any], changes: dict[str, Any]) -> None:
+        """One attempt's outcome and the delivery's new state, in one transaction."""
+        with self.transaction() as db:
+            db.table("delivery_attempts").insert({"delivery_id": delivery_id, **attempt})
+            db.table("deliveries").update(delivery_id, changes)
+
+    def deliveries(self, *, status: str | None = None, limit: int = 200) -> list[dict[str, Any]]:
+        where, params = ("where status = ?", [status]) if status else ("", [])
+        sql = f"select * from deliveries {where} order by id desc limit {int(limit)}"
+        return list(self.db.query(sql, params))
+
+    def delivery(self, delivery_id: int) -> dict[str, Any] | None:
+        rows = list(self.db.query("select * from deliveries where id = ?", [delivery_id]))
+        return rows[0] if rows else None
+
+    def delivery_attempts(self, delivery_id: int) -> list[dict[str, Any]]:
+        return list(self.db.query("select * from delivery_attempts where delivery_id = ? order by id", [delivery_id]))
+
+    def delivery_counts(self) -> dict[str, int]:
+        if not self.db.table("deliveries").exists():
+            return {}
+        return {row[0]: int(row[1]) for row in self.db.execute("select status, count(*) from deliveries group by 1")}
+
+    def reopen_deliveries(self, ids: tuple[int, ...], *, now: datetime) -> list[int]:
+        """Failed (or pending) deliveries back to pending and due now; the ids that were reopened."""
+        with self.transaction() as db:
+            if ids:
+                marks = ",".join("?" * len(ids))
+                rows = db.execute(
+                    f"select id from deliveries where id in ({marks}) and status in ('failed', 'pending')", list(ids)
+                ).fetchall()
+            else:
+                rows = db.execute("select id from deliveries where status in ('failed', 'pending')").fetchall()
+            found = [int(r[0]) for r in rows]
+            for delivery_id in found:
+                db.execute(
+                    "update deliveries set status = 'pending', next_attempt_at = ?, updated_at = ? where id = ?",
+                    [iso_utc(now), iso_utc(now), delivery_id],
+                )
+        return found
+
+    def remote_post(self, destination: str, pack_id: int) -> str | None:
+        row = self.db.execute(
+            "select remote_id from remote_posts where destination = ? and pack_id = ?", [destination, pack_id]
+        ).fetchone()
+        return str(row[0]) if row and row[0] else None
+
+    def set_remote_post(self, destination: str, pack_id: int, remote_id: str | None, *, now: datetime) -> None:
+        with self.transaction() as db:
+            if remote_id is None:
+                db.execute("delete from remote_posts where destination = ? and pack_id = ?", [destination, pack_id])
+                return
+            db.table("remote_posts").upsert(
+                {"destination": destination, "pack_id": pack_id, "remote_id": remote_id, "updated_at": iso_utc(now)},
+                pk=("destination", "pack_id"),
+            )
+
+    def unnotified_entries(self, ward: str, channel: str, *, from_date: str) -> list[dict[str, Any]]:
+        """Queued entries of a ward, on or after `from_date`, that no notice on `channel` has mentioned yet."""
+        sql = """select q.* from queue_entries q
+                 where q.ward = ? and q.status = 'queued' and q.date >= ?
+                   and not exists (select 1 from queue_notices n where n.entry_id = q.id and n.channel = ?)
+                 order by q.date, q.slot, q.position, q.id"""
+        return list(self.db.query(sql, [ward, from_date, channel]))
+
+    def slot_entries(self, ward: str, date: str, slot: str) -> list[dict[str, Any]]:
+        sql = "select * from queue_entries where ward = ? and date = ? and slot = ? and status = 'queued' order by position, id"
+        return list(self.db.query(sql, [ward, date, slot]))
+
+    def insert_queue_entries_raw(self, rows: list[dict[str, Any]]) -> None:
+        """Write queue_entries rows as given, bypassing broadcast planning: for tests and imports, not for publish."""
+        with self.transaction() as db:
+            db.table("queue_entries").insert_all(rows, pk="id")
 
 
 SOURCE_COLUMNS = {

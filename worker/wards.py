@@ -18,8 +18,10 @@ from worker.models import ItemKind
 from worker.sanitize import nfc
 
 WARD_KINDS = {"phuong": "Phường", "xa": "Xã", "thi-tran": "Thị trấn"}
-WARD_KEYS = {"id", "name", "kind", "topics", "kinds", "slots"}
+WARD_KEYS = {"id", "name", "kind", "topics", "kinds", "slots", "email", "webhook", "webhook_secret_env"}
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+_EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _SLOT = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)/(\d+)(m|h)$")
 
 
@@ -33,6 +35,9 @@ class Ward:
     topics: tuple[str, ...] = ()  # empty: every topic
     kinds: tuple[str, ...] = ()  # empty: every item kind
     slots: tuple[str, ...] = ()  # "HH:MM/15m": broadcast windows, used by the broadcast stage
+    email: str | None = None  # queue notices go here (issue 10)
+    webhook: str | None = None  # and/or a signed POST here
+    webhook_secret_env: str | None = None  # the environment variable holding the webhook's HMAC secret
 
     def wants(self, topics: Iterable[str], kind: str) -> bool:
         """Whether an item with these topics and this kind belongs in this ward's feed."""
@@ -117,6 +122,7 @@ def parse_ward(value: object, path: str, *, known_topics: set[str] | None = None
     slots = _strings(value.get("slots"), f"{path}.slots")
     for index, slot in enumerate(slots):
         parse_slot(slot, f"{path}.slots[{index}]")
+    email, webhook, secret_env = _contact(value, path)
     return Ward(
         id=ward_id,
         name=nfc(name.strip()),
@@ -124,7 +130,30 @@ def parse_ward(value: object, path: str, *, known_topics: set[str] | None = None
         topics=tuple(dict.fromkeys(topics)),
         kinds=tuple(dict.fromkeys(kinds)),
         slots=tuple(slots),
+        email=email,
+        webhook=webhook,
+        webhook_secret_env=secret_env,
     )
+
+
+def _contact(value: dict[str, Any], path: str) -> tuple[str | None, str | None, str | None]:
+    """`email`, `webhook` and `webhook_secret_env`: where queue notices go; all optional, a webhook needs a secret."""
+    email = value.get("email") or None
+    if email is not None and (not isinstance(email, str) or not _EMAIL.match(email.strip())):
+        raise ConfigError(f"{email!r} is not an email address", path=f"{path}.email")
+    webhook = value.get("webhook") or None
+    if webhook is not None and (not isinstance(webhook, str) or not re.match(r"^https?://[^/\s]+", webhook)):
+        raise ConfigError(f"{webhook!r} is not an http(s) URL", path=f"{path}.webhook")
+    secret_env = value.get("webhook_secret_env") or None
+    if secret_env is not None and (not isinstance(secret_env, str) or not _ENV_NAME.match(secret_env)):
+        raise ConfigError(
+            f"expected the name of an environment variable, got {secret_env!r}", path=f"{path}.webhook_secret_env"
+        )
+    if webhook and not secret_env:
+        raise ConfigError(
+            "a webhook needs webhook_secret_env", path=f"{path}.webhook_secret_env", hint="e.g. LOA_WARD_HOOK_SECRET"
+        )
+    return (email.strip() if email else None), webhook, secret_env
 
 
 def parse_wards(value: object, *, known_topics: set[str] | None = None, path: str = "wards") -> tuple[Ward, ...]:

@@ -7,9 +7,11 @@ from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 
+from worker.demo.receiver import DemoReceiver
 from worker.demo.server import StaticServer
 
 DEMO_NOW = "2023-07-10T08:00:00+07:00"
+DEMO_SECRET = "demo-secret-not-for-production"  # the demo CMS's HMAC secret, passed as LOA_DEMO_CMS_SECRET
 Echo = Callable[[str], None]
 Runner = Callable[[list[str], dict[str, str]], int]
 
@@ -18,10 +20,15 @@ def site_root() -> Path:
     return Path(str(resources.files("worker.demo") / "site"))
 
 
-def write_demo_config(folder: Path, base_url: str, outputs: Path) -> Path:
+def write_demo_config(folder: Path, base_url: str, outputs: Path, cms_url: str | None = None) -> Path:
     template = (resources.files("worker.demo") / "sources.yaml").read_text(encoding="utf-8")
     text = template.replace("{base}", base_url)
     text += f"\ndb: loa.db\nmedia: media\noutputs: {outputs}\n"
+    if cms_url:
+        text += (
+            "destinations:\n"
+            f"  - {{id: cong-thong-tin-thanh-pho, kind: http, url: '{cms_url}', secret_env: LOA_DEMO_CMS_SECRET}}\n"
+        )
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "sources.yaml"
     path.write_text(text, encoding="utf-8")
@@ -74,9 +81,9 @@ def run_demo(folder: Path, *, echo: Echo, run: Runner, keep_serving: bool = Fals
     folder = folder.resolve()
     reset(folder)
     outputs = Path.cwd().resolve() / "outputs"
-    with StaticServer(site_root()) as server:
-        config = write_demo_config(folder, server.url, outputs)
-        env = {"LOA_CONFIG": str(config), "LOA_NOW": DEMO_NOW}
+    with StaticServer(site_root()) as server, DemoReceiver(DEMO_SECRET, echo) as cms:
+        config = write_demo_config(folder, server.url, outputs, cms.url)
+        env = {"LOA_CONFIG": str(config), "LOA_NOW": DEMO_NOW, "LOA_DEMO_CMS_SECRET": DEMO_SECRET}
         echo(f"Loa demo: sample sources served at {server.url}, clock set to {DEMO_NOW}")
         echo(f"config: {config}\n")
         steps: list[tuple[str, list[str]]] = [
@@ -97,6 +104,7 @@ def run_demo(folder: Path, *, echo: Echo, run: Runner, keep_serving: bool = Fals
             ("Bundle the approved stories into a pack", ["pack", "build", "--as", "demo"]),
             ("Publish the city site and the ward feeds", ["publish"]),
             ("Publish again: nothing changes", ["publish"]),
+            ("Deliveries: the pack pushed, signed, to the city CMS (a receiver on 127.0.0.1)", ["deliveries", "list"]),
         ]
         for title, args in steps:
             echo(f"\n=== {title}: loa {' '.join(args)}")
@@ -104,6 +112,7 @@ def run_demo(folder: Path, *, echo: Echo, run: Runner, keep_serving: bool = Fals
             if code not in (0,):
                 echo(f"(exit code {code})")
         desk_acks(folder / "loa.db", env, echo=echo, run=run)
+        echo(f"\nThe demo CMS received {cms.received} signed deliveries at {cms.url}.")
         echo(f"\nServer counted {server.requests} requests, {server.not_modified} answered 304.")
         echo(f"Database: {folder / 'loa.db'}  (open it with `sqlite-utils tables` or Datasette)")
         media = sorted(p for p in (folder / "media").rglob("*") if p.is_file())

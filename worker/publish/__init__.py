@@ -52,8 +52,11 @@ class PublishReport:
     items: int = 0
     wards: int = 0
     seconds: float = 0.0
+    snapshot: Snapshot | None = None  # what was rendered: deliveries push exactly this
+    deliveries: dict[str, Any] | None = None  # set by the delivery hook after the files are in place
 
     def as_json(self) -> dict[str, Any]:
+        extra = {"deliveries": self.deliveries} if self.deliveries is not None else {}
         return {
             "out": str(self.out),
             "dry_run": self.dry_run,
@@ -64,6 +67,7 @@ class PublishReport:
             "items": self.items,
             "wards": self.wards,
             "seconds": round(self.seconds, 3),
+            **extra,
         }
 
 
@@ -264,5 +268,6 @@ def publish(
             write_atomic(target / MANIFEST, data)
         if updates:
             store.record_published(updates)
+    report.snapshot = snapshot
     report.seconds = time.perf_counter() - started
     return report

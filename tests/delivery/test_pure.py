@@ -1,0 +1,74 @@
+"""Pure parts: signing, the backoff schedule, answers' outcomes, and config errors that name key paths."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from worker.config import parse_config
+from worker.delivery import payload, retry
+from worker.errors import ConfigError
+from worker.wards import parse_wards
+
+
+def test_signature_is_hmac_sha256_over_the_exact_bytes() -> None:
+    body = payload.encode({"tiêu đề": "Cảnh báo", "a": 1})
+    expected = hmac.new(b"k", body, hashlib.sha256).hexdigest()
+    assert payload.sign("k", body) == f"sha256={expected}"
+    assert payload.verify("k", body, f"sha256={expected}")
+    assert not payload.verify("k", body + b" ", f"sha256={expected}")
+    assert body == payload.encode({"a": 1, "tiêu đề": "Cảnh báo"})  # key order never changes the bytes
+
+
+def test_backoff_doubles_up_to_the_cap_then_gives_up() -> None:
+    now = datetime(2023, 7, 10, tzinfo=UTC)
+    delays = [retry.delay_seconds(n) for n in range(1, retry.MAX_ATTEMPTS)]
+    assert delays == [60, 120, 240, 480, 960, 1920, 3840]
+    assert retry.delay_seconds(20) == retry.CAP_SECONDS
+    assert retry.next_attempt(retry.MAX_ATTEMPTS, now) is None
+    assert [retry.outcome(s) for s in (None, 200, 201, 429, 500, 503, 301, 400, 401, 404)] == [
+        "retry", "sent", "sent", "retry", "retry", "retry", "failed", "failed", "failed", "failed",
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("yaml", "path"),
+    [
+        ("destinations: [{id: a, kind: ftp, url: 'https://x'}]", "destinations[0].kind"),
+        ("destinations: [{id: a, kind: http, url: 'https://x'}]", "destinations[0].secret_env"),
+        ("destinations: [{id: a, kind: wordpress, url: 'https://x', user_env: U}]", "destinations[0].password_env"),
+        ("destinations: [{id: a, kind: http, url: 'x', secret_env: S}]", "destinations[0].url"),
+        ("smtp: {host: h, from: nobody}", "smtp.from"),
+        ("smtp: {host: h, from: a@b.vn, tls: true}", "smtp.tls"),
+    ],
+)
+def test_delivery_config_errors_name_the_key_path(yaml: str, path: str, tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_config(yaml + "\n", tmp_path / "sources.yaml")
+    assert caught.value.path == path
+
+
+@pytest.mark.parametrize(
+    ("entry", "path"),
+    [
+        ({"email": "not-an-address"}, "wards[0].email"),
+        ({"webhook": "ftp://x"}, "wards[0].webhook"),
+        ({"webhook": "https://x/hook"}, "wards[0].webhook_secret_env"),
+        ({"webhook": "https://x/hook", "webhook_secret_env": "1BAD"}, "wards[0].webhook_secret_env"),
+    ],
+)
+def test_ward_contact_errors_name_the_key_path(entry: dict[str, str], path: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_wards([{"id": "phuong-a", "name": "Phường A", **entry}])
+    assert caught.value.path == path
+
+
+def test_ward_contact_is_parsed() -> None:
+    [ward] = parse_wards(
+        [{"id": "phuong-a", "name": "Phường A", "email": "a@b.vn", "webhook": "https://x/h", "webhook_secret_env": "S"}]
+    )
+    assert (ward.email, ward.webhook, ward.webhook_secret_env) == ("a@b.vn", "https://x/h", "S")

@@ -1,0 +1,1 @@
+"""Deliveries: signed pushes of published packs to CMS destinations, and notices to wards about their queues."""
