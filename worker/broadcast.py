@@ -317,7 +317,9 @@ def fill(
             continue
         day = date.fromisoformat(entry.date)
         start = board.start(day, entry.slot)
-        if current.withdrawn or (current.expires_at is not None and start >= current.expires_at):
+        # A slot that has started may have aired already: its entry stays for the ward desk to ack.
+        gone = current.withdrawn or (current.expires_at is not None and start >= current.expires_at)
+        if gone and start >= now:
             why = "withdrawn" if current.withdrawn else "expired"
             changes.append(Change("removed", entry.story, entry.repeat, entry.id, entry.date, entry.slot, why))
             continue

@@ -10,15 +10,19 @@ import io
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from worker.errors import ConfigError
 from worker.models import ItemKind
 from worker.sanitize import nfc
 
+if TYPE_CHECKING:
+    from worker.broadcast import BroadcastWard
+
 WARD_KINDS = {"phuong": "Phường", "xa": "Xã", "thi-tran": "Thị trấn"}
-WARD_KEYS = {"id", "name", "kind", "topics", "kinds", "slots"}
+WARD_KEYS = {"id", "name", "kind", "topics", "kinds", "slots", "quiet_days", "daily_cap"}
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _SLOT = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)/(\d+)(m|h)$")
 
@@ -33,12 +37,25 @@ class Ward:
     topics: tuple[str, ...] = ()  # empty: every topic
     kinds: tuple[str, ...] = ()  # empty: every item kind
     slots: tuple[str, ...] = ()  # "HH:MM/15m": broadcast windows, used by the broadcast stage
+    quiet_days: tuple[str, ...] = ()  # weekday names or YYYY-MM-DD: no broadcast on these days
+    daily_cap: str = ""  # minutes ("30") or a duration ("45m"); empty: only the slots limit a day
 
     def wants(self, topics: Iterable[str], kind: str) -> bool:
         """Whether an item with these topics and this kind belongs in this ward's feed."""
         if self.kinds and kind not in self.kinds:
             return False
         return not self.topics or bool(set(self.topics) & set(topics))
+
+    def broadcast(self, path: str = "wards") -> BroadcastWard | None:
+        """The scheduling view of this ward (None without slots); config errors name `path`."""
+        if not self.slots:
+            return None
+        # Imported here: worker.config imports this module to parse `wards:`.
+        from worker.config import parse_ward_broadcast
+
+        cap: object = int(self.daily_cap) if self.daily_cap.isdigit() else (self.daily_cap or None)
+        data = {"id": self.id, "name": self.name, "kind": self.kind, "slots": list(self.slots)}
+        return parse_ward_broadcast({**data, "quiet_days": list(self.quiet_days), "daily_cap": cap}, path)
 
     @property
     def filter_key(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -117,14 +134,23 @@ def parse_ward(value: object, path: str, *, known_topics: set[str] | None = None
     slots = _strings(value.get("slots"), f"{path}.slots")
     for index, slot in enumerate(slots):
         parse_slot(slot, f"{path}.slots[{index}]")
-    return Ward(
+    quiet = value.get("quiet_days")
+    if isinstance(quiet, list):  # YAML reads an unquoted 2023-09-02 as a date
+        quiet = [day.isoformat() if isinstance(day, date) else day for day in quiet]
+    quiet_days = _strings(quiet, f"{path}.quiet_days")
+    cap = value.get("daily_cap")
+    ward = Ward(
         id=ward_id,
         name=nfc(name.strip()),
         kind=kind,
         topics=tuple(dict.fromkeys(topics)),
         kinds=tuple(dict.fromkeys(kinds)),
         slots=tuple(slots),
+        quiet_days=tuple(dict.fromkeys(str(day) for day in quiet_days)),
+        daily_cap="" if cap is None or cap == "" else str(cap).strip(),
     )
+    ward.broadcast(path)  # validates quiet_days and daily_cap with the broadcast parser
+    return ward
 
 
 def parse_wards(value: object, *, known_topics: set[str] | None = None, path: str = "wards") -> tuple[Ward, ...]:

@@ -62,6 +62,8 @@ def run_demo(folder: Path, *, echo: Echo, run: Runner, keep_serving: bool = Fals
             ("Bundle the approved stories into a pack", ["pack", "build", "--as", "demo"]),
             ("Publish the city site and the ward feeds", ["publish"]),
             ("Publish again: nothing changes", ["publish"]),
+            ("Two days of loudspeaker slots for every ward (dry run, writes nothing)", ["queue", "plan", "--days", "2"]),
+            ("What Phường Điện Biên's loudspeaker reads, slot by slot", ["queue", "show", "phuong-dien-bien"]),
         ]
         for title, args in steps:
             echo(f"\n=== {title}: loa {' '.join(args)}")
@@ -74,6 +76,8 @@ def run_demo(folder: Path, *, echo: Echo, run: Runner, keep_serving: bool = Fals
         echo(f"Media: {len(media)} files under {folder / 'media'} (PDF, DOCX, images, TikTok thumbnails)")
         echo(f"City site: {outputs / 'site' / 'index.html'}  (open it in a browser, or serve {outputs / 'site'})")
         echo(f"Ward feeds: {outputs / 'feeds'}/<ward-id>.xml and .json")
+        queue = outputs / "queues" / "phuong-dien-bien"
+        echo(f"Loudspeaker queue: {queue / 'index.html'}  (print it on A4; scripts per slot and queue.json beside it)")
         if keep_serving:
             echo(f"Serving {server.url} until Ctrl-C")
             try:
