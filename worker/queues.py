@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from worker.broadcast import BroadcastStory, BroadcastWard, EntryStatus, QueueEntry, QueuePlan, plan
-from worker.publish.model import Snapshot
 from worker.publish_queue import SlotScript, clock, render_queue, slot_scripts
 from worker.readaloud import StoryText
 from worker.sanitize import html_to_text
@@ -23,6 +22,7 @@ from worker.wards import Ward
 
 if TYPE_CHECKING:
     from worker.config import Config
+    from worker.publish.model import Snapshot  # a runtime import would cycle: worker.publish imports this module
     from worker.store import Store
 
 # queue_entries columns the plan owns; ack columns (aired_at, reason, acked_by, ack_source) belong to the desk.

@@ -62,7 +62,10 @@ def run_demo(folder: Path, *, echo: Echo, run: Runner, keep_serving: bool = Fals
             ("Bundle the approved stories into a pack", ["pack", "build", "--as", "demo"]),
             ("Publish the city site and the ward feeds", ["publish"]),
             ("Publish again: nothing changes", ["publish"]),
-            ("Two days of loudspeaker slots for every ward (dry run, writes nothing)", ["queue", "plan", "--days", "2"]),
+            (
+                "Two days of loudspeaker slots for every ward (dry run, writes nothing)",
+                ["queue", "plan", "--days", "2"],
+            ),
             ("What Phường Điện Biên's loudspeaker reads, slot by slot", ["queue", "show", "phuong-dien-bien"]),
         ]
         for title, args in steps:
