@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from worker.broadcast import BroadcastStory, BroadcastWard, EntryStatus, QueueEntry, QueuePlan, plan
-from worker.publish_queue import SlotScript, clock, render_queue, slot_scripts
+from worker.publish_queue import SlotScript, clock, render_queue, slot_scripts, ward_title
 from worker.readaloud import StoryText
 from worker.sanitize import html_to_text
 from worker.wards import Ward
@@ -227,7 +227,7 @@ def queue_audio(
         if listed:
             lines = ["#EXTM3U"]
             for script, name, seconds in sorted(listed, key=lambda x: x[0].stem):
-                lines += [f"#EXTINF:{seconds},{view.name} {script.date} {script.slot}", name]
+                lines += [f"#EXTINF:{seconds},{ward_title(view)} {script.date} {script.slot}", name]
             output.files[f"{folder}/playlist.m3u"] = ("\n".join(lines) + "\n").encode("utf-8")
     return output
 

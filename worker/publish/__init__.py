@@ -259,6 +259,7 @@ def publish(
         audio = queue_audio(config, queues, files, target, now=now)
         files.update(audio.files)
         hashes.update({path: previous_files.get(path) or _digest(target / path) for path in audio.kept})
+        report.unchanged += len(audio.kept)
         report.tts_errors = audio.errors
     changed: list[tuple[str, bytes]] = []
     for path in sorted(files, key=_order):
