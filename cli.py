@@ -1061,6 +1061,8 @@ def _ward_json(ward: Any) -> dict[str, Any]:
         "topics": list(ward.topics),
         "kinds": list(ward.kinds),
         "slots": list(ward.slots),
+        "quiet_days": list(ward.quiet_days),
+        "daily_cap": ward.daily_cap,
     }
 
 
@@ -1366,6 +1368,14 @@ def _print_publish(report: Any, *, as_json: bool) -> None:
         click.echo(f"  … and {len(report.written) - 20} more")
     for path in report.removed:
         click.echo(f"  - {path}")
+    if report.queues.get("wards"):
+        counts = report.queues
+        moves = ", ".join(
+            f"{counts[k]} {k}" for k in ("added", "moved", "updated", "removed", "unplaced") if counts.get(k)
+        )
+        click.echo(f"queues: {counts['wards']} wards, {counts['entries']} entries ({moves or 'no changes'})")
+    for error in report.tts_errors:
+        click.echo(f"  TTS: {error}", err=True)
     if report.deliveries:
         _print_deliveries_run(report.deliveries)
 
@@ -1493,7 +1503,8 @@ def _ack_refused(refused: Any, *, as_json: bool) -> None:
 
 @main.group("queue")
 def queue_group() -> None:
-    """Ward broadcast queues: acknowledge what aired (`ack`, `import-acks`) and see the ack log."""
+    """Ward loudspeaker queues: `show` and `plan` what each slot airs (`loa publish` fills them),
+    and acknowledge what aired (`ack`, `import-acks`, `acks`)."""
 
 
 @queue_group.command("ack")
@@ -1823,6 +1834,97 @@ def deliveries_retry(ctx: Context, ids: tuple[int, ...], retry_all: bool, as_jso
                 click.echo(f"not failed or pending (left alone): {', '.join(map(str, missing))}", err=True)
             data = _send_pending(ctx, tuple(reopened)) if reopened else {}
         emit_json(data) if as_json else _print_deliveries_run(data)
+
+
+# -- ward broadcast queues ------------------------------------------------------------------------------
+
+
+def _minutes(seconds: int | None) -> str:
+    from worker.publish_queue import clock
+
+    return "-" if seconds is None else clock(int(seconds))
+
+
+@queue_group.command("show")
+@click.argument("ward_id")
+@click.option("--date", "day", metavar="YYYY-MM-DD", help="Only this day.")
+@_WARDS_FILE
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def queue_show(ctx: Context, ward_id: str, day: str | None, wards_file: str | None, as_json: bool) -> None:
+    """A ward's saved queue: slots with running times, entries with priority and status (aired/skipped by acks)."""
+    from datetime import date
+
+    from worker.queues import show
+
+    with loa_errors():
+        try:
+            on = date.fromisoformat(day) if day else None
+        except ValueError:
+            fail(f"--date {day!r} is not a date; write YYYY-MM-DD", EXIT_CONFIG)
+        store = ctx.open_store()
+        try:
+            wards, origin = _wards(ctx, store, wards_file)
+            ward = next((w for w in wards if w.id == ward_id), None)
+            if ward is None:
+                fail(f"no ward {ward_id!r} in {origin}; `loa wards list` shows ids")
+            data = show(ctx.config, store, ward, day=on)
+        finally:
+            store.close()
+        if as_json:
+            emit_json(data)
+            return
+        click.echo(f"{ward.name} ({ward.id}): {len(data['slots'])} slots with entries")
+        if not ward.slots:
+            click.echo("This ward has no slots: add `slots:` to its entry to give it a loudspeaker queue.")
+        for slot in data["slots"]:
+            count = len(slot["entries"])
+            click.echo(
+                f"\n{slot['date']} {slot['slot']}  running {slot['running']} of {_minutes(slot['slot_seconds'])}"
+                f"  ({count} {'entry' if count == 1 else 'entries'})"
+            )
+            for entry in slot["entries"]:
+                click.echo(
+                    f"  {entry['order']:>2}. [{entry['status']:<7}] {entry['priority']:<8} "
+                    f"{_minutes(entry['seconds']):>5}  {_cut(entry['title'], 70)}"
+                )
+
+
+@queue_group.command("plan")
+@click.option("--days", type=click.IntRange(min=1), default=2, show_default=True, help="How many days to show.")
+@_WARDS_FILE
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def queue_plan(ctx: Context, days: int, wards_file: str | None, as_json: bool) -> None:
+    """Dry run: every ward's schedule as the next publish would fill it (date × slot); writes nothing."""
+    from worker.clock import now
+    from worker.queues import preview
+    from worker.views import table
+
+    with loa_errors():
+        store = ctx.open_store()
+        try:
+            wards, _origin = _wards(ctx, store, wards_file)
+            data = preview(ctx.config, store, wards, now=now(), days=days)
+        finally:
+            store.close()
+        if as_json:
+            emit_json(data)
+            return
+        rows = [
+            [
+                r["ward"],
+                r["date"],
+                r["slot"],
+                "quiet" if r["quiet"] else str(r["stories"]),
+                f"{_minutes(r['seconds'])} / {_minutes(r['slot_seconds'])}",
+                f"{_minutes(r['day_seconds'])} / {_minutes(r['daily_cap_seconds'])}",
+            ]
+            for r in data["slots"]
+        ]
+        click.echo(table(rows, ["ward", "date", "slot", "stories", "used / slot", "day / cap"]))
+        changes = ", ".join(f"{v} {k}" for k, v in data["changes"].items() if k != "entries" and v)
+        click.echo(f"\n{days} days from {data['from']}; the next publish would make: {changes or 'no changes'}")
 
 
 # -- demo -----------------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from worker.errors import ConfigError
 from worker.models import Priority
-from worker.readaloud import ReadingOptions, StoryText, frame_sentences, story_script, syllables
+from worker.readaloud import ReadingOptions, StoryScript, StoryText, frame_sentences, story_script, syllables
 from worker.review import fold
 
 if TYPE_CHECKING:
@@ -317,7 +317,9 @@ def fill(
             continue
         day = date.fromisoformat(entry.date)
         start = board.start(day, entry.slot)
-        if current.withdrawn or (current.expires_at is not None and start >= current.expires_at):
+        # A slot that has started may have aired already: its entry stays for the ward desk to ack.
+        gone = current.withdrawn or (current.expires_at is not None and start >= current.expires_at)
+        if gone and start >= now:
             why = "withdrawn" if current.withdrawn else "expired"
             changes.append(Change("removed", entry.story, entry.repeat, entry.id, entry.date, entry.slot, why))
             continue
@@ -483,15 +485,25 @@ def frame_reserve(ward: BroadcastWard, config: BroadcastConfig) -> int:
 
 
 def candidates_for(
-    ward: BroadcastWard, stories: Sequence[BroadcastStory], options: ReadingOptions
+    ward: BroadcastWard,
+    stories: Sequence[BroadcastStory],
+    options: ReadingOptions,
+    scripts: dict[tuple[str, bool], StoryScript] | None = None,
 ) -> tuple[list[Candidate], list[str]]:
-    """Scripts for the stories this ward airs, and the ids of those cut to fit."""
+    """Scripts for the stories this ward airs, and the ids of those cut to fit.
+
+    `scripts` caches across wards within one plan: a story reads the same in every ward.
+    """
     out: list[Candidate] = []
     flagged: list[str] = []
+    cache = {} if scripts is None else scripts
     for story in stories:
         if story.wards and ward.id not in story.wards:
             continue
-        script = story_script(story.text, options, urgent=story.priority is Priority.URGENT)
+        key = (story.text.id, story.priority is Priority.URGENT)
+        if key not in cache:
+            cache[key] = story_script(story.text, options, urgent=key[1])
+        script = cache[key]
         if script.truncated:
             flagged.append(story.text.id)
         out.append(
@@ -520,8 +532,9 @@ def plan(
     settings = config.broadcast
     window = (config.campaign.start, config.campaign.end) if config.campaign else None
     plans: list[QueuePlan] = []
+    scripts: dict[tuple[str, bool], StoryScript] = {}
     for ward in wards:
-        candidates, flagged = candidates_for(ward, stories, settings.reading)
+        candidates, flagged = candidates_for(ward, stories, settings.reading, scripts)
         rules = FillRules(
             tz=config.timezone,
             window=window,

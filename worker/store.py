@@ -436,6 +436,12 @@ def _m80_deliveries(db: sqlite_utils.Database) -> None:
         db.table("wards").add_column(column, str)
 
 
+def _m51_ward_broadcast(db: sqlite_utils.Database) -> None:
+    """Imported wards keep their broadcast limits too (`quiet_days` as JSON, `daily_cap` as written)."""
+    db.table("wards").add_column("quiet_days", str)
+    db.table("wards").add_column("daily_cap", str)
+
+
 # Versions are spaced by feature so that work landing in parallel does not collide:
 # 1-9 sync, 10-19 media and health, 20-29 stories, 30-39 review, 40-49 packs and publish,
 # 50-59 broadcast, 60-69 ward desk, 70-79 report, 80-89 deliveries.
@@ -447,6 +453,7 @@ MIGRATIONS: dict[int, Migration] = {
     30: _m30_review,
     40: _m40_packs,
     50: _m50_queues,
+    51: _m51_ward_broadcast,
     60: _m60_ward_desk,
     80: _m80_deliveries,
 }
@@ -1283,8 +1290,8 @@ class Store:
     def imported_wards(self) -> list[dict[str, Any]]:
         rows = list(self.db.query("select * from wards order by position"))
         for row in rows:
-            for key in ("topics", "kinds", "slots"):
-                row[key] = json.loads(row[key] or "[]")
+            for key in ("topics", "kinds", "slots", "quiet_days"):
+                row[key] = json.loads(row.get(key) or "[]")
         return rows
 
     def replace_wards(self, wards: list[dict[str, Any]], *, now: datetime) -> None:
@@ -1301,6 +1308,8 @@ class Store:
                         "topics": json.dumps(list(ward["topics"]), ensure_ascii=False),
                         "kinds": json.dumps(list(ward["kinds"])),
                         "slots": json.dumps(list(ward["slots"])),
+                        "quiet_days": json.dumps(list(ward.get("quiet_days") or [])),
+                        "daily_cap": ward.get("daily_cap") or "",
                         "imported_at": iso_utc(now),
                         **{key: ward.get(key) for key in ("email", "webhook", "webhook_secret_env")},
                     }
@@ -1551,6 +1560,69 @@ class Store:
         """Write queue_entries rows as given, bypassing broadcast planning: for tests and imports, not for publish."""
         with self.transaction() as db:
             db.table("queue_entries").insert_all(rows, pk="id")
+
+    # -- broadcast queues ---------------------------------------------------------------------------
+
+    def queue_rows(self, ward: str | None = None, day: str | None = None) -> list[dict[str, Any]]:
+        """queue_entries rows in airing order, optionally one ward's and one day's."""
+        where, params = [], []
+        if ward is not None:
+            where.append("ward = ?")
+            params.append(ward)
+        if day is not None:
+            where.append("date = ?")
+            params.append(day)
+        sql = "select * from queue_entries" + (f" where {' and '.join(where)}" if where else "")
+        return list(self.db.query(sql + " order by ward, date, slot, position, id", params))
+
+    def story_expiries(self, story_ids: list[str], *, now: datetime) -> dict[str, datetime]:
+        """For stories whose approved items have all expired: when the last one expired (others were withdrawn)."""
+        found: dict[str, datetime] = {}
+        for start in range(0, len(story_ids), 500):
+            chunk = story_ids[start : start + 500]
+            sql = (
+                "select story_id, max(expires_at) as expires_at from items where status = 'approved' "
+                f"and expires_at is not null and story_id in ({','.join('?' * len(chunk))}) group by story_id"
+            )
+            for row in self.db.query(sql, chunk):
+                moment = from_iso(row["expires_at"])
+                if moment <= now:
+                    found[str(row["story_id"])] = moment
+        return found
+
+    def save_queue(self, wards: list[str], rows: list[dict[str, Any]], *, now: datetime) -> dict[str, int]:
+        """Make the queued rows of `wards` match `rows` (planned entries): insert, update, delete.
+
+        Only rows still `queued` are updated or deleted: an ack (aired, skipped) that landed first is a fact
+        the plan must not overwrite. Call inside `transaction()` together with the read the plan came from.
+        """
+        counts = {"inserted": 0, "updated": 0, "deleted": 0}
+        if not wards:
+            return counts
+        marks = ",".join("?" * len(wards))
+        current = {
+            row["id"]: row for row in self.db.query(f"select * from queue_entries where ward in ({marks})", wards)
+        }
+        stamp = iso_utc(now)
+        with self.transaction() as db:
+            for row in rows:
+                old = current.pop(row["id"], None)
+                if old is None:
+                    db.table("queue_entries").insert({**row, "created_at": stamp, "updated_at": stamp})
+                    counts["inserted"] += 1
+                elif old["status"] == "queued" and any(old.get(k) != v for k, v in row.items()):
+                    changes = {k: v for k, v in row.items() if k not in ("id", "status")}
+                    sets = ", ".join(f"[{k}] = ?" for k in changes)
+                    cursor = db.execute(
+                        f"update queue_entries set {sets}, updated_at = ? where id = ? and status = 'queued'",
+                        [*changes.values(), stamp, row["id"]],
+                    )
+                    counts["updated"] += int(cursor.rowcount)
+            gone = [eid for eid, row in current.items() if row["status"] == "queued"]
+            for eid in gone:
+                cursor = db.execute("delete from queue_entries where id = ? and status = 'queued'", [eid])
+                counts["deleted"] += int(cursor.rowcount)
+        return counts
 
 
 SOURCE_COLUMNS = {

@@ -10,15 +10,31 @@ import io
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from worker.errors import ConfigError
 from worker.models import ItemKind
 from worker.sanitize import nfc
 
+if TYPE_CHECKING:
+    from worker.broadcast import BroadcastWard
+
 WARD_KINDS = {"phuong": "Phường", "xa": "Xã", "thi-tran": "Thị trấn"}
-WARD_KEYS = {"id", "name", "kind", "topics", "kinds", "slots", "email", "webhook", "webhook_secret_env"}
+WARD_KEYS = {
+    "id",
+    "name",
+    "kind",
+    "topics",
+    "kinds",
+    "slots",
+    "quiet_days",
+    "daily_cap",
+    "email",
+    "webhook",
+    "webhook_secret_env",
+}
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -38,12 +54,25 @@ class Ward:
     email: str | None = None  # queue notices go here (issue 10)
     webhook: str | None = None  # and/or a signed POST here
     webhook_secret_env: str | None = None  # the environment variable holding the webhook's HMAC secret
+    quiet_days: tuple[str, ...] = ()  # weekday names or YYYY-MM-DD: no broadcast on these days
+    daily_cap: str = ""  # minutes ("30") or a duration ("45m"); empty: only the slots limit a day
 
     def wants(self, topics: Iterable[str], kind: str) -> bool:
         """Whether an item with these topics and this kind belongs in this ward's feed."""
         if self.kinds and kind not in self.kinds:
             return False
         return not self.topics or bool(set(self.topics) & set(topics))
+
+    def broadcast(self, path: str = "wards") -> BroadcastWard | None:
+        """The scheduling view of this ward (None without slots); config errors name `path`."""
+        if not self.slots:
+            return None
+        # Imported here: worker.config imports this module to parse `wards:`.
+        from worker.config import parse_ward_broadcast
+
+        cap: object = int(self.daily_cap) if self.daily_cap.isdigit() else (self.daily_cap or None)
+        data = {"id": self.id, "name": self.name, "kind": self.kind, "slots": list(self.slots)}
+        return parse_ward_broadcast({**data, "quiet_days": list(self.quiet_days), "daily_cap": cap}, path)
 
     @property
     def filter_key(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -123,7 +152,12 @@ def parse_ward(value: object, path: str, *, known_topics: set[str] | None = None
     for index, slot in enumerate(slots):
         parse_slot(slot, f"{path}.slots[{index}]")
     email, webhook, secret_env = _contact(value, path)
-    return Ward(
+    quiet = value.get("quiet_days")
+    if isinstance(quiet, list):  # YAML reads an unquoted 2023-09-02 as a date
+        quiet = [day.isoformat() if isinstance(day, date) else day for day in quiet]
+    quiet_days = _strings(quiet, f"{path}.quiet_days")
+    cap = value.get("daily_cap")
+    ward = Ward(
         id=ward_id,
         name=nfc(name.strip()),
         kind=kind,
@@ -133,7 +167,11 @@ def parse_ward(value: object, path: str, *, known_topics: set[str] | None = None
         email=email,
         webhook=webhook,
         webhook_secret_env=secret_env,
+        quiet_days=tuple(dict.fromkeys(str(day) for day in quiet_days)),
+        daily_cap="" if cap is None or cap == "" else str(cap).strip(),
     )
+    ward.broadcast(path)  # validates quiet_days and daily_cap with the broadcast parser
+    return ward
 
 
 def _contact(value: dict[str, Any], path: str) -> tuple[str | None, str | None, str | None]:

@@ -20,6 +20,11 @@ from worker.delivery import notices
 from worker.demo.server import StaticServer
 from worker.wards import Ward
 
+# Without slots, publish plans no queue for these wards, so the entries a test writes by hand stay as
+# written: these tests are about notices, not planning (tests/test_queues.py covers that, and
+# test_publish_plans_entries_and_mails_them_once below joins the two).
+HAND_QUEUED_WARDS = WARDS.replace(', slots: ["06:00/15m", "17:00/15m"]', "")
+
 
 class Inbox:
     def __init__(self) -> None:
@@ -81,7 +86,10 @@ def test_one_email_per_ward_per_publish_then_nothing_then_khan_cap(
 ) -> None:
     inbox, port = smtp
     with Receiver() as hook:
-        extra = WARDS.format(url=hook.url) + f"smtp: {{host: 127.0.0.1, port: {port}, from: loa@thanhhoa.gov.vn}}\n"
+        extra = (
+            HAND_QUEUED_WARDS.format(url=hook.url)
+            + f"smtp: {{host: 127.0.0.1, port: {port}, from: loa@thanhhoa.gov.vn}}\n"
+        )
         env = delivery_env(tmp_path, site, extra, pack=False)
         store = env.store()
         store.insert_queue_entries_raw(FIRST)
@@ -133,7 +141,7 @@ def test_an_unreachable_smtp_server_is_retried_and_publish_still_succeeds(
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]  # nothing listens here
-    plain = WARDS.replace(', webhook: "{url}/hook", webhook_secret_env: LOA_CMS_SECRET', "")
+    plain = HAND_QUEUED_WARDS.replace(', webhook: "{url}/hook", webhook_secret_env: LOA_CMS_SECRET', "")
     env = delivery_env(
         tmp_path, site, plain.format(url="") + f"smtp: {{host: 127.0.0.1, port: {port}, from: loa@x.vn}}\n", pack=False
     )
@@ -154,3 +162,30 @@ def test_without_base_url_the_link_is_left_out() -> None:
     assert "http" not in notices.body_text(notice)
     assert notices.plan_notice(ward, [], {}, base_url="https://x.vn") is None
     assert notices.subject(notice) == "[Loa] Xã Hoằng Đại: 1 tin mới trong lịch phát thanh"
+
+
+def test_publish_plans_entries_and_mails_them_once(
+    tmp_path: Path, site: tuple[Path, StaticServer], smtp: tuple[Inbox, int]
+) -> None:
+    inbox, port = smtp
+    plain = WARDS.replace(', webhook: "{url}/hook", webhook_secret_env: LOA_CMS_SECRET', "")
+    env = delivery_env(
+        tmp_path, site, plain.format(url="") + f"smtp: {{host: 127.0.0.1, port: {port}, from: loa@x.vn}}\n"
+    )
+    report = env.json("publish")
+    store = env.store()
+    planned = store.queue_rows("phuong-dien-bien")
+    store.close()
+    assert planned, "publish should have queued the approved stories for the ward with slots"
+    dien_bien = [m for to, m in inbox.messages if to == ["vanhoa.dienbien@example.vn"]]
+    assert len(dien_bien) == 1, report["deliveries"]
+    message = message_from_bytes(dien_bien[0], policy=default)
+    urgent = sum(1 for row in planned if row["priority"] == "khan-cap")
+    assert urgent, "the test rules make the police-impersonation story khẩn cấp"
+    assert message["Subject"] == (
+        f"[KHẨN CẤP] Phường Điện Biên: {len(planned)} tin mới trong lịch phát thanh ({urgent} tin khẩn cấp)"
+    )
+    text = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert all(row["title"] in text for row in planned)
+    env.json("publish", now="2023-07-10T09:00:00+07:00")
+    assert len([1 for to, _m in inbox.messages if to == ["vanhoa.dienbien@example.vn"]]) == 1

@@ -11,6 +11,7 @@ from worker.demo.receiver import DemoReceiver
 from worker.demo.server import StaticServer
 
 DEMO_NOW = "2023-07-10T08:00:00+07:00"
+DESK_NOW = "2023-07-10T18:30:00+07:00"  # after the demo wards' evening slots
 DEMO_SECRET = "demo-secret-not-for-production"  # the demo CMS's HMAC secret, passed as LOA_DEMO_CMS_SECRET
 Echo = Callable[[str], None]
 Runner = Callable[[list[str], dict[str, str]], int]
@@ -58,20 +59,21 @@ def desk_acks(db: Path, env: dict[str, str], *, echo: Echo, run: Runner) -> None
         entries = store.ward_queue(DESK_WARD)
     finally:
         store.close()
-    now = datetime.fromisoformat(DEMO_NOW)
-    started = [e for e in entries if f"{e['date']}T{e['slot']}:00{DEMO_NOW[-6:]}" <= now.isoformat()]
+    # The operator reports after the evening session, so the ack commands run at that time.
+    evening = {**env, "LOA_NOW": DESK_NOW}
+    now = datetime.fromisoformat(DESK_NOW)
+    started = [e for e in entries if datetime.fromisoformat(f"{e['date']}T{e['slot']}:00{DESK_NOW[-6:]}") <= now]
     if not started:
-        echo(
-            f"(No queue entries for {DESK_WARD} whose slot has started: broadcast queues are not wired into publish "
-            "in this build yet, so there is nothing to ack. `loa queue ack` works on whatever entries exist.)"
-        )
+        echo(f"(No queue entries for {DESK_WARD} whose slot had started by {DESK_NOW}: nothing to ack.)")
         return
     aired, skipped = [e["id"] for e in started[:-1]], started[-1]["id"]
     if aired:
-        echo(f"\n=== The ward reports what aired: loa queue ack {DESK_WARD} {' '.join(a[:12] for a in aired)}")
-        run(["queue", "ack", DESK_WARD, *aired, "--as", "demo"], env)
+        echo(
+            f"\n=== At {DESK_NOW[11:16]} the ward reports what aired: loa queue ack {DESK_WARD} {' '.join(a[:12] for a in aired)}"
+        )
+        run(["queue", "ack", DESK_WARD, *aired, "--aired-at", started[0]["slot"], "--as", "demo"], evening)
     echo(f"\n=== And one item that did not air: loa queue ack {DESK_WARD} {skipped[:12]} --skipped --reason …")
-    run(["queue", "ack", DESK_WARD, skipped, "--skipped", "--reason", "Mất điện cả khu phố", "--as", "demo"], env)
+    run(["queue", "ack", DESK_WARD, skipped, "--skipped", "--reason", "Mất điện cả khu phố", "--as", "demo"], evening)
     echo(f"\n=== The ack log: loa queue acks {DESK_WARD}")
     run(["queue", "acks", DESK_WARD], env)
     echo("Serve the desk with `loa serve` and open /ward/<id>/ with the token printed above.")
@@ -104,6 +106,11 @@ def run_demo(folder: Path, *, echo: Echo, run: Runner, keep_serving: bool = Fals
             ("Bundle the approved stories into a pack", ["pack", "build", "--as", "demo"]),
             ("Publish the city site and the ward feeds", ["publish"]),
             ("Publish again: nothing changes", ["publish"]),
+            (
+                "Two days of loudspeaker slots for every ward (dry run, writes nothing)",
+                ["queue", "plan", "--days", "2"],
+            ),
+            ("What Phường Điện Biên's loudspeaker reads, slot by slot", ["queue", "show", "phuong-dien-bien"]),
             ("Deliveries: the pack pushed, signed, to the city CMS (a receiver on 127.0.0.1)", ["deliveries", "list"]),
         ]
         for title, args in steps:
@@ -119,6 +126,8 @@ def run_demo(folder: Path, *, echo: Echo, run: Runner, keep_serving: bool = Fals
         echo(f"Media: {len(media)} files under {folder / 'media'} (PDF, DOCX, images, TikTok thumbnails)")
         echo(f"City site: {outputs / 'site' / 'index.html'}  (open it in a browser, or serve {outputs / 'site'})")
         echo(f"Ward feeds: {outputs / 'feeds'}/<ward-id>.xml and .json")
+        queue = outputs / "queues" / "phuong-dien-bien"
+        echo(f"Loudspeaker queue: {queue / 'index.html'}  (print it on A4; scripts per slot and queue.json beside it)")
         if keep_serving:
             echo(f"Serving {server.url} until Ctrl-C")
             try:

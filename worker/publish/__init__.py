@@ -16,9 +16,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from worker.dates import from_iso, iso_utc
+from worker.faults import crash_point
 from worker.publish.feeds import FeedState, render_site_feeds, render_ward_feeds
 from worker.publish.model import PublishedPack, Snapshot, pack_hash, pack_items, story_leads
 from worker.publish.site import render_site
+from worker.queues import queue_audio, queue_files, refresh
 from worker.wards import Ward
 
 if TYPE_CHECKING:
@@ -38,6 +40,7 @@ _ORDER = (
     "site/index",
     "site/",
     "feeds/",
+    "queues/",  # per ward: slot scripts and audio (digits sort first), then index.html, playlist, queue.json
 )
 
 
@@ -54,6 +57,8 @@ class PublishReport:
     seconds: float = 0.0
     snapshot: Snapshot | None = None  # what was rendered: deliveries push exactly this
     deliveries: dict[str, Any] | None = None  # set by the delivery hook after the files are in place
+    queues: dict[str, Any] = field(default_factory=dict)
+    tts_errors: list[str] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
         extra = {"deliveries": self.deliveries} if self.deliveries is not None else {}
@@ -67,6 +72,8 @@ class PublishReport:
             "items": self.items,
             "wards": self.wards,
             "seconds": round(self.seconds, 3),
+            "queues": self.queues,
+            "tts_errors": self.tts_errors,
             **extra,
         }
 
@@ -191,6 +198,7 @@ def write_all(target: Path, files: list[tuple[str, bytes]]) -> None:
         while staged:
             temp, destination = staged.pop(0)
             os.replace(temp, destination)
+            crash_point("replacing")
     finally:
         for temp, _destination in staged:
             temp.unlink(missing_ok=True)
@@ -198,6 +206,17 @@ def write_all(target: Path, files: list[tuple[str, bytes]]) -> None:
 
 def write_atomic(path: Path, data: bytes) -> None:
     write_all(path.parent, [(path.name, data)])
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _remove_leftovers(target: Path) -> None:
+    """Temp files a killed publish staged but never moved into place (names from `stage`)."""
+    if target.is_dir():
+        for temp in target.rglob(".*.tmp"):
+            temp.unlink(missing_ok=True)
 
 
 def _same(path: Path, data: bytes) -> bool:
@@ -234,6 +253,18 @@ def publish(
     hashes: dict[str, str] = {path: previous_files[path] for path in ward_feeds.kept}
     for path, source in copies.items():
         files[path] = source.read_bytes()
+    # Ward queues: planned and saved (one transaction) before any file is written, so a crash leaves the
+    # database ahead of outputs/ and the next publish, planning the same entries again, catches the files up.
+    queues = refresh(config, store, snapshot, wards, now=now, save=not dry_run)
+    report.queues = queues.as_json()
+    files.update(queue_files(config, queues))
+    crash_point("queues-saved")
+    if config.broadcast.tts is not None and not dry_run:
+        audio = queue_audio(config, queues, files, target, now=now)
+        files.update(audio.files)
+        hashes.update({path: previous_files.get(path) or _digest(target / path) for path in audio.kept})
+        report.unchanged += len(audio.kept)
+        report.tts_errors = audio.errors
     changed: list[tuple[str, bytes]] = []
     for path in sorted(files, key=_order):
         data = files[path]
@@ -245,6 +276,7 @@ def publish(
         report.written.append(path)
         changed.append((path, data))
     if not dry_run:
+        _remove_leftovers(target)
         write_all(target, changed)
     report.unchanged += len(ward_feeds.kept)
     stale = sorted(set(previous_files) - set(hashes), key=_order, reverse=True)
