@@ -12,7 +12,7 @@ from worker.dedupe import (
     band_keys,
     from_blob,
     is_near,
-    shingles,
+    shingle_hashes,
     signature,
     story_canonical,
     strip_boilerplate,
@@ -41,11 +41,11 @@ def test_repost_with_prefix_and_other_tone_style_is_near() -> None:
     assert band_keys(a.hashvalues, CONFIG) == band_keys(b.hashvalues, CONFIG)
 
 
-def test_containment_needs_enough_shingles() -> None:
-    article = shingles(syllables("một hai ba bốn năm sáu bảy tám chín mười mười một mười hai"), 2)
-    tiny = shingles(syllables("một hai ba"), 2)
+def test_containment_needs_enough_shingle_hashes() -> None:
+    article = shingle_hashes(syllables("một hai ba bốn năm sáu bảy tám chín mười mười một mười hai"), 2)
+    tiny = shingle_hashes(syllables("một hai ba"), 2)
     assert not is_near(tiny, article, CONFIG)
-    caption = shingles(syllables("một hai ba bốn năm sáu bảy tám chín mười"), 2)
+    caption = shingle_hashes(syllables("một hai ba bốn năm sáu bảy tám chín mười"), 2)
     assert is_near(caption, article, CONFIG)
 
 
