@@ -66,8 +66,9 @@ class DedupeConfig:
     seed: int = 1
     # Retellings (a caption that retells an article in its own words), measured in bench/RESULTS.md:
     retell_floor: float = 0.4  # rarity-weighted share of the caption's content syllables found in the article
-    retell_margin: float = 2.0  # ... and at least this many times the best score of any other story
+    retell_margin: float = 1.6  # ... and at least this many times the best score of any other story
     caption_terms: int = 40  # the shorter item has at most this many distinct content syllables
+    retell_long_floor: float = 0.75  # the bar when both items are longer than a caption (rewritten reposts)
     rare_terms: int = 16  # each item is indexed under its this-many rarest content syllables
 
     @property
@@ -350,6 +351,11 @@ def rarest(terms: Iterable[str], df: Mapping[str, int], k: int) -> list[str]:
     return sorted(terms, key=lambda t: (df.get(t, 0), t))[:k]
 
 
+def query_terms(terms: Iterable[str], df: Mapping[str, int], k: int) -> list[str]:
+    """The rarest terms some other item also has (df counts this item too): a term only it has finds nothing."""
+    return rarest((t for t in terms if df.get(t, 0) >= 2), df, k)
+
+
 def retelling_score(a: frozenset[str], b: frozenset[str], weights: Mapping[str, float]) -> float:
     """Rarity-weighted share of the smaller term set found in the larger: a caption retold from an article."""
     short, long = (a, b) if len(a) <= len(b) else (b, a)
@@ -369,7 +375,7 @@ def best_retelling(
     weighted score alone is not enough: the best story must also stand clearly above every other
     story among the candidates (`retell_margin`), which is what keeps similar scams apart.
     """
-    # Every candidate story competes for the margin; only caption-sized pairs may win.
+    # Every candidate story competes for the margin; pairs of two long texts need the higher bar.
     per_story: dict[str, tuple[float, str, bool]] = {}
     for item_id, story_id, terms in candidates:
         if not terms or not probe:
@@ -382,7 +388,8 @@ def best_retelling(
     ranked = sorted(per_story.values(), reverse=True)
     score, item_id, caption_sized = ranked[0]
     runner_up = ranked[1][0] if len(ranked) > 1 else 0.0
-    if not caption_sized or score < config.retell_floor or score < config.retell_margin * runner_up:
+    floor = config.retell_floor if caption_sized else config.retell_long_floor
+    if score < floor or score < config.retell_margin * runner_up:
         return None
     return Match(item_id, Similarity(0.0, score))
 
@@ -420,6 +427,7 @@ class Clusterer:
         self.postings = BandIndex()
         self.signatures: dict[str, Signature] = {}
         self.cluster: dict[str, str] = {}  # item id → founding item id of its cluster
+        self.posted: dict[str, list[str]] = {}  # item id → the terms it is posted under
 
     def add(self, item_id: str, sig: Signature, keys: list[int], *, link: bool = True) -> Match | None:
         if self.grow:
@@ -429,7 +437,8 @@ class Clusterer:
         self.cluster[item_id] = self.cluster[match.item_id] if match else item_id
         self.signatures[item_id] = sig
         self.bands.add(item_id, keys)
-        self.postings.add(item_id, rarest(sig.terms, self.df, self.config.rare_terms))
+        self.posted[item_id] = rarest(sig.terms, self.df, self.config.rare_terms)
+        self.postings.add(item_id, self.posted[item_id])
         return match
 
     def match(self, sig: Signature, keys: list[int]) -> Match | None:
@@ -437,7 +446,7 @@ class Clusterer:
         near = best_match(sig.shingles, ((c, self.signatures[c].shingles) for c in self.bands.query(keys)), config)
         if near is not None:
             return near
-        candidates = self.postings.query(rarest(sig.terms, self.df, config.rare_terms))
+        candidates = self.postings.query(query_terms(sig.terms, self.df, config.rare_terms))
         terms = {c: self.signatures[c].terms for c in candidates}
         words = set(sig.terms).union(*terms.values()) if terms else set()
         weights = {t: idf(self.df.get(t, 0), self.total) for t in words}

@@ -24,6 +24,7 @@ from worker.dedupe import (
     estimated_score,
     from_blob,
     idf,
+    query_terms,
     rank_candidates,
     rarest,
     sign_many,
@@ -112,7 +113,7 @@ def link_items(
             if match is not None:
                 target = match[1]
             else:
-                target = _retelling_target(store, item_id, sig, rare, story_id, df, total, config)
+                target = _retelling_target(store, item_id, sig, story_id, df, total, config)
             if target is None:
                 continue
             _join(store, target, story_id, now=now, newcomer=item_id)
@@ -150,14 +151,15 @@ def _retelling_target(
     store: Store,
     item_id: str,
     sig: Signature,
-    rare: list[str],
     story_id: str,
     df: Counter[str],
     total: int,
     config: DedupeConfig,
 ) -> str | None:
     """The story a caption retells (or, for an article, the story of a caption it is retold by)."""
-    candidates = rank_candidates(store.posting_hits(rare, item_id), RETELL_CHECKS)
+    candidates = rank_candidates(
+        store.posting_hits(query_terms(sig.terms, df, config.rare_terms), item_id), RETELL_CHECKS
+    )
     rows = [r for r in store.signatures_of(candidates) if r["story_id"] != story_id]
     if not rows:
         return None
@@ -201,9 +203,9 @@ def refresh_story(store: Store, story_id: str, *, now: datetime) -> None:
 def rebuild(store: Store, config: DedupeConfig, *, now: datetime) -> dict[str, int]:
     """Recluster every item from scratch in arrival order, then replay manual overrides; story ids survive.
 
-    Document frequencies are counted over the whole history first (a sync only knows the past, so a
-    rebuild can link a retelling that sync missed when its terms were still rare), then items are
-    clustered in memory and everything is written with one executemany per table.
+    Items are replayed in memory as sync saw them (document frequencies grow in arrival order, so
+    rarity and postings match what incremental linking stores), then everything is written with one
+    executemany per table.
     """
     items = store.story_item_rows()
     pinned = store.split_items()
@@ -213,16 +215,14 @@ def rebuild(store: Store, config: DedupeConfig, *, now: datetime) -> dict[str, i
         config,
         workers=min(4, os.cpu_count() or 1),
     )
-    df: Counter[str] = Counter()
-    for sig, _ in signed:
-        df.update(sig.terms)
-    clusterer = Clusterer(config, df, len(signed), grow=False)
+    clusterer = Clusterer(config)
+    df = clusterer.df
     signature_rows: list[tuple[str, int, bytes, str, str, str]] = []
     band_rows: list[tuple[int, str]] = []
     posting_rows: list[tuple[str, str]] = []
     for row, (sig, keys) in zip(leaders, signed, strict=True):
         clusterer.add(row["id"], sig, keys, link=row["id"] not in pinned)
-        rare = rarest(sig.terms, df, config.rare_terms)
+        rare = clusterer.posted[row["id"]]
         signature_rows.append(
             (
                 row["id"],
