@@ -70,6 +70,7 @@ class DedupeConfig:
     caption_terms: int = 40  # the shorter item has at most this many distinct content syllables
     retell_long_floor: float = 0.75  # the bar when both items are longer than a caption (rewritten reposts)
     rare_terms: int = 16  # each item is indexed under its this-many rarest content syllables
+    max_df: int = 100  # a term in more items than this finds too many candidates to tell anything apart
 
     @property
     def rows(self) -> int:
@@ -172,10 +173,17 @@ def strip_boilerplate(tokens: list[str], phrases: tuple[str, ...]) -> list[str]:
 
 def signature_tokens(title: str, summary: str, body: str, config: DedupeConfig) -> list[str]:
     """Title + lead as normalised syllables, boilerplate dropped, lead cut to `lead_syllables`."""
-    head = strip_boilerplate(syllables(title), config.boilerplate)
-    summary_tokens = syllables(summary)
-    body_tokens = syllables(body[: config.lead_syllables * 12]) if body else []
-    return head + _lead(summary_tokens, body_tokens, config)
+    return _texts(title, summary, body, config)[0]
+
+
+def _texts(title: str, summary: str, body: str, config: DedupeConfig) -> tuple[list[str], frozenset[str]]:
+    """(signature tokens, content terms), tokenising each field once; hashtags are left out of both."""
+    head = strip_boilerplate(syllables(_HASHTAG.sub(" ", nfc(title))), config.boilerplate)
+    summary_tokens = syllables(_HASHTAG.sub(" ", nfc(summary)))
+    body_tokens = syllables(_HASHTAG.sub(" ", nfc(body))) if body else []
+    tokens = head + _lead(summary_tokens, body_tokens[: config.lead_syllables + 20], config)
+    terms = frozenset(t for part in (head, summary_tokens, body_tokens) for t in part if t not in STOP_SYLLABLES)
+    return tokens, terms
 
 
 def _lead(summary_tokens: list[str], body_tokens: list[str], config: DedupeConfig) -> list[str]:
@@ -196,9 +204,7 @@ _HASHTAG = re.compile(r"#\w+", re.UNICODE)
 
 def content_terms(title: str, summary: str, body: str, config: DedupeConfig) -> frozenset[str]:
     """Distinct content syllables of the whole text (boilerplate, hashtags and stop syllables dropped)."""
-    head = strip_boilerplate(syllables(_HASHTAG.sub(" ", nfc(title))), config.boilerplate)
-    rest = syllables(_HASHTAG.sub(" ", nfc(f"{summary}\n{body}")))
-    return frozenset(t for t in head + rest if t not in STOP_SYLLABLES)
+    return _texts(title, summary, body, config)[1]
 
 
 def shingle_hashes(tokens: Sequence[str], size: int) -> frozenset[int]:
@@ -307,6 +313,9 @@ def estimated_score(
 # Candidates checked exactly per new item: the most shared bands first. Bounds the cost when a
 # common phrase fills a bucket.
 MAX_CANDIDATES = 40
+# Candidates scored for the retelling rule (rare-term postings, most shared first). Fewer than 40 let a
+# similar story go unseen as the runner-up, and precision dropped to 0.96 (bench/RESULTS.md).
+RETELL_CHECKS = 40
 
 
 def rank_candidates(hits: Iterable[str], limit: int = MAX_CANDIDATES) -> list[str]:
@@ -351,9 +360,12 @@ def rarest(terms: Iterable[str], df: Mapping[str, int], k: int) -> list[str]:
     return sorted(terms, key=lambda t: (df.get(t, 0), t))[:k]
 
 
-def query_terms(terms: Iterable[str], df: Mapping[str, int], k: int) -> list[str]:
-    """The rarest terms some other item also has (df counts this item too): a term only it has finds nothing."""
-    return rarest((t for t in terms if df.get(t, 0) >= 2), df, k)
+def query_terms(terms: Iterable[str], df: Mapping[str, int], config: DedupeConfig) -> list[str]:
+    """The rarest terms some other item also has (df counts this item too), common ones left out.
+
+    A term only this item has finds nothing; one in more than `max_df` items floods the candidates.
+    """
+    return rarest((t for t in terms if 2 <= df.get(t, 0) <= config.max_df), df, config.rare_terms)
 
 
 def retelling_score(a: frozenset[str], b: frozenset[str], weights: Mapping[str, float]) -> float:
@@ -404,11 +416,11 @@ class BandIndex:
         for key in keys:
             self.buckets.setdefault(key, []).append(item_id)
 
-    def query(self, keys: Iterable[Any]) -> list[str]:
+    def query(self, keys: Iterable[Any], limit: int = MAX_CANDIDATES) -> list[str]:
         hits: list[str] = []
         for key in keys:
             hits.extend(self.buckets.get(key, ()))
-        return rank_candidates(hits)
+        return rank_candidates(hits, limit)
 
 
 class Clusterer:
@@ -446,7 +458,7 @@ class Clusterer:
         near = best_match(sig.shingles, ((c, self.signatures[c].shingles) for c in self.bands.query(keys)), config)
         if near is not None:
             return near
-        candidates = self.postings.query(query_terms(sig.terms, self.df, config.rare_terms))
+        candidates = self.postings.query(query_terms(sig.terms, self.df, config), RETELL_CHECKS)
         terms = {c: self.signatures[c].terms for c in candidates}
         words = set(sig.terms).union(*terms.values()) if terms else set()
         weights = {t: idf(self.df.get(t, 0), self.total) for t in words}

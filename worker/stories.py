@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from worker.dedupe import (
+    RETELL_CHECKS,
     Clusterer,
     Copy,
     DedupeConfig,
@@ -50,8 +51,6 @@ class LinkCounts:
 
 
 EXACT_CHECKS = 5
-# Candidates whose stored content terms are scored for the retelling rule (rare-term postings, most shared first).
-RETELL_CHECKS = 12
 
 
 def _sign(row: dict[str, Any], config: DedupeConfig) -> Signature:
@@ -157,9 +156,7 @@ def _retelling_target(
     config: DedupeConfig,
 ) -> str | None:
     """The story a caption retells (or, for an article, the story of a caption it is retold by)."""
-    candidates = rank_candidates(
-        store.posting_hits(query_terms(sig.terms, df, config.rare_terms), item_id), RETELL_CHECKS
-    )
+    candidates = rank_candidates(store.posting_hits(query_terms(sig.terms, df, config), item_id), RETELL_CHECKS)
     rows = [r for r in store.signatures_of(candidates) if r["story_id"] != story_id]
     if not rows:
         return None
