@@ -10,7 +10,7 @@ import math
 import re
 import zlib
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -389,10 +389,13 @@ def best_retelling(
     """
     # Every candidate story competes for the margin; pairs of two long texts need the higher bar.
     per_story: dict[str, tuple[float, str, bool]] = {}
+    probe_weight = sum(weights.get(t, 0.0) for t in probe)  # once per probe: half the pairs divide by it
     for item_id, story_id, terms in candidates:
-        if not terms or not probe:
+        if not terms or not probe or not probe_weight:
             continue
-        score = retelling_score(probe, terms, weights)
+        common = sum(weights.get(t, 0.0) for t in probe & terms)
+        total = probe_weight if len(probe) <= len(terms) else sum(weights.get(t, 0.0) for t in terms)
+        score = common / total if total else 0.0
         if score > per_story.get(story_id, (-1.0, "", False))[0]:
             per_story[story_id] = (score, item_id, min(len(probe), len(terms)) <= config.caption_terms)
     if not per_story:
@@ -404,6 +407,30 @@ def best_retelling(
     if score < floor or score < config.retell_margin * runner_up:
         return None
     return Match(item_id, Similarity(0.0, score))
+
+
+class RarityWeights(Mapping[str, float]):
+    """idf of any term from live document frequencies, computed on first use (most terms are never asked)."""
+
+    def __init__(self, df: Mapping[str, int], total: int) -> None:
+        self.df = df
+        self.total = total
+        self.cache: dict[str, float] = {}
+
+    def __getitem__(self, term: str) -> float:
+        found = self.cache.get(term)
+        if found is None:
+            found = self.cache[term] = idf(self.df.get(term, 0), self.total)
+        return found
+
+    def get(self, term: str, default: Any = None) -> Any:
+        return self[term]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.df)
+
+    def __len__(self) -> int:
+        return len(self.df)
 
 
 class BandIndex:
@@ -459,10 +486,12 @@ class Clusterer:
         if near is not None:
             return near
         candidates = self.postings.query(query_terms(sig.terms, self.df, config), RETELL_CHECKS)
-        terms = {c: self.signatures[c].terms for c in candidates}
-        words = set(sig.terms).union(*terms.values()) if terms else set()
-        weights = {t: idf(self.df.get(t, 0), self.total) for t in words}
-        return best_retelling(sig.terms, ((c, self.cluster[c], terms[c]) for c in candidates), weights, config)
+        if not candidates:
+            return None
+        weights = RarityWeights(self.df, self.total)
+        return best_retelling(
+            sig.terms, ((c, self.cluster[c], self.signatures[c].terms) for c in candidates), weights, config
+        )
 
 
 def _sign_chunk(args: tuple[list[tuple[str, str, str]], DedupeConfig]) -> list[tuple[Signature, list[int]]]:
@@ -476,13 +505,18 @@ def _sign_chunk(args: tuple[list[tuple[str, str, str]], DedupeConfig]) -> list[t
 
 def sign_many(
     texts: list[tuple[str, str, str]], config: DedupeConfig, *, workers: int = 1
-) -> list[tuple[Signature, list[int]]]:
-    """(signature, band keys) of many (title, summary, body) triples, in order; `workers` > 1 uses processes."""
+) -> Iterator[tuple[Signature, list[int]]]:
+    """(signature, band keys) of many (title, summary, body) triples, in order, as they are ready.
+
+    `workers` > 1 signs in that many processes; the caller clusters earlier chunks meanwhile.
+    """
     if workers <= 1 or len(texts) < 4000:
-        return _sign_chunk((texts, config))
+        yield from _sign_chunk((texts, config))
+        return
     from concurrent.futures import ProcessPoolExecutor
 
-    size = max(1000, len(texts) // (workers * 4))
+    size = 2000
     chunks = [(texts[i : i + size], config) for i in range(0, len(texts), size)]
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        return [sig for part in pool.map(_sign_chunk, chunks) for sig in part]
+        for part in pool.map(_sign_chunk, chunks):
+            yield from part

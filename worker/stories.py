@@ -255,7 +255,7 @@ def rebuild(store: Store, config: DedupeConfig, *, now: datetime) -> dict[str, i
         signatures=signature_rows,
         bands=band_rows,
         postings=posting_rows,
-        frequencies=sorted([*df.items(), ("", len(signed))]),
+        frequencies=sorted([*df.items(), ("", clusterer.total)]),
         assignments=[(story_ids[i], "canonical" if i in canonical_ids else "variant", i) for i in story_ids],
         stories=story_rows,
         now=now,
