@@ -107,9 +107,7 @@ def test_sync_groups_a_repost_into_one_story_and_reports_counts(loa: Any) -> Non
     result = loa("sync", "--json")
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
-    by_source = {s["id"]: s for s in report["sources"]}
-    assert by_source["portal"]["stories_new"] == 2
-    assert by_source["tiktok"]["variants_linked"] == 1
+    # Sources sync in no fixed order (the clip may arrive first), so only the totals are fixed.
     assert report["totals"]["stories_new"] == 2 and report["totals"]["variants_linked"] == 1
     assert report["totals"]["new"] == 3  # existing keys unchanged
 

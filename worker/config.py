@@ -395,21 +395,37 @@ def tiktok_listing_url(spec: TikTokSpec) -> str:
     return f"{spec.base_url}/embed/@{spec.user}"
 
 
-DEDUPE_KEYS = {"threshold", "containment", "shingle", "min_shingles", "lead_syllables", "boilerplate"}
+DEDUPE_KEYS = {
+    "threshold",
+    "containment",
+    "shingle",
+    "min_shingles",
+    "lead_syllables",
+    "boilerplate",
+    "retell_floor",
+    "retell_long_floor",
+    "retell_margin",
+}
 
 
 def _parse_dedupe(value: object) -> DedupeConfig:
-    """`dedupe: {threshold, containment, shingle, min_shingles, lead_syllables, boilerplate: [...]}`."""
+    """`dedupe: {threshold, containment, shingle, min_shingles, lead_syllables, boilerplate, retell_*}`."""
     data = _expect_mapping(value or {}, "dedupe")
     _check_keys(data, DEDUPE_KEYS, "dedupe")
     base = DedupeConfig()
     ratios: dict[str, float] = {}
-    for key in ("threshold", "containment"):
+    for key in ("threshold", "containment", "retell_floor", "retell_long_floor"):
         if key in data:
             number = data[key]
             if isinstance(number, bool) or not isinstance(number, int | float) or not 0 < number <= 1:
                 raise ConfigError(f"expected a number above 0 and at most 1, got {number!r}", path=f"dedupe.{key}")
             ratios[key] = float(number)
+    margin = base.retell_margin
+    if "retell_margin" in data:
+        number = data["retell_margin"]
+        if isinstance(number, bool) or not isinstance(number, int | float) or not 1 <= number <= 10:
+            raise ConfigError(f"expected a number from 1 to 10, got {number!r}", path="dedupe.retell_margin")
+        margin = float(number)
     ints: dict[str, int] = {}
     for key, low, high in (("shingle", 1, 5), ("min_shingles", 1, 1000), ("lead_syllables", 5, 1000)):
         if key in data:
@@ -432,6 +448,9 @@ def _parse_dedupe(value: object) -> DedupeConfig:
         min_shingles=ints.get("min_shingles", base.min_shingles),
         lead_syllables=ints.get("lead_syllables", base.lead_syllables),
         boilerplate=boilerplate,
+        retell_floor=ratios.get("retell_floor", base.retell_floor),
+        retell_long_floor=ratios.get("retell_long_floor", base.retell_long_floor),
+        retell_margin=margin,
     )
 
 

@@ -201,6 +201,21 @@ def _m21_near_duplicates(db: sqlite_utils.Database) -> None:
     db.table("items").create_index(["late_variant"])
 
 
+def _m22_retellings(db: sqlite_utils.Database) -> None:
+    """Retelling matching: content terms per item, their document frequencies, rare-term postings."""
+    db.table("item_signatures").add_column("terms", str)  # space-separated content syllables
+    db.table("item_signatures").add_column("rare", str)  # the terms the item is posted under
+    # Old band rows are deleted by (key, item) from keys recomputed from the stored MinHash, so the
+    # per-item index (which doubled the cost of a rebuild's 4 M inserts) is not needed.
+    db.execute("drop index if exists lsh_bands_item")
+    db.execute(
+        "create table term_postings (term text not null, item_id text not null, primary key (term, item_id)) without rowid"
+    )
+    # df of '' is the number of items counted: the `total` that rarity weights divide by.
+    db.execute("create table term_df (term text primary key, df integer not null) without rowid")
+    db.execute("update item_signatures set fingerprint = 'stale'")
+
+
 def _m30_review(db: sqlite_utils.Database) -> None:
     """Review: the officer's decision columns, the audit trail, approved snapshots and review sessions."""
     items = db.table("items")
@@ -450,6 +465,7 @@ MIGRATIONS: dict[int, Migration] = {
     10: _m10_media_health,
     20: _m20_stories,
     21: _m21_near_duplicates,
+    22: _m22_retellings,
     30: _m30_review,
     40: _m40_packs,
     50: _m50_queues,
@@ -457,6 +473,16 @@ MIGRATIONS: dict[int, Migration] = {
     60: _m60_ward_desk,
     80: _m80_deliveries,
 }
+
+
+# The item columns story decisions read.
+STORY_COLUMNS = (
+    "id, title, summary, body_text, kind, story_id, status, duplicate_of, source_rank, published_at, fetched_at"
+)
+
+
+def _marks(values: list[Any]) -> str:
+    return ",".join("?" * len(values))
 
 
 def utc_text(moment: datetime | None) -> str | None:
@@ -821,6 +847,249 @@ class Store:
                then 'canonical' else 'variant' end where story_id = :s""",
             {"s": story_id},
         )
+
+    # -- near-duplicate stories (worker.stories orchestrates; decisions are in worker.dedupe) ----
+
+    def story_item_rows(self, ids: list[str] | None = None) -> list[dict[str, Any]]:
+        """Items as story decisions need them; all of them in arrival order when `ids` is None."""
+        if ids is None:
+            sql = f"select {STORY_COLUMNS} from items order by fetched_at, source_rank, published_at, id"
+            return list(self.db.query(sql))
+        return list(self.db.query(f"select {STORY_COLUMNS} from items where id in ({_marks(ids)})", ids))
+
+    def split_items(self) -> set[str]:
+        """Items a reviewer split out: they never join another story automatically."""
+        return {r["item_id"] for r in self.db.query("select item_id from story_overrides where action = 'split'")}
+
+    def story_overrides(self) -> list[dict[str, Any]]:
+        return list(self.db.query("select id, action, item_id, other_id from story_overrides order by id"))
+
+    def stored_signature(self, item_id: str) -> dict[str, Any] | None:
+        rows = list(self.db.query("select * from item_signatures where item_id = ?", [item_id]))
+        return rows[0] if rows else None
+
+    def term_frequencies(self, terms: set[str] | frozenset[str]) -> tuple[dict[str, int], int]:
+        """Document frequencies of `terms`, and how many items were counted."""
+        wanted = [*terms, ""]
+        found: dict[str, int] = {}
+        for start in range(0, len(wanted), 900):
+            part = wanted[start : start + 900]
+            found.update(
+                self.db.execute(f"select term, df from term_df where term in ({_marks(part)})", part).fetchall()
+            )
+        return {t: n for t, n in found.items() if t}, found.get("", 0)
+
+    def save_signature(
+        self,
+        item_id: str,
+        *,
+        size: int,
+        minhash: bytes,
+        terms: frozenset[str],
+        rare: list[str],
+        keys: list[int],
+        fingerprint: str,
+        old_keys: list[int],
+        old_rare: list[str],
+    ) -> None:
+        """Replace an item's signature, band rows and postings; count its terms once (the first time it is signed)."""
+        conn = self.db.conn
+        conn.executemany("delete from lsh_bands where key = ? and item_id = ?", [(k, item_id) for k in old_keys])
+        conn.executemany("delete from term_postings where term = ? and item_id = ?", [(t, item_id) for t in old_rare])
+        first = conn.execute("select 1 from item_signatures where item_id = ?", [item_id]).fetchone() is None
+        conn.executemany("insert or ignore into lsh_bands (key, item_id) values (?, ?)", [(k, item_id) for k in keys])
+        conn.executemany(
+            "insert or ignore into term_postings (term, item_id) values (?, ?)", [(t, item_id) for t in rare]
+        )
+        conn.execute(
+            """insert or replace into item_signatures (item_id, shingles, minhash, fingerprint, terms, rare)
+               values (?, ?, ?, ?, ?, ?)""",
+            [item_id, size, minhash, fingerprint, " ".join(sorted(terms)), " ".join(rare)],
+        )
+        if first:
+            conn.executemany(
+                "insert into term_df (term, df) values (?, 1) on conflict(term) do update set df = df + 1",
+                [(t,) for t in [*terms, ""]],
+            )
+
+    def band_hits(self, keys: list[int], item_id: str) -> list[str]:
+        sql = f"select item_id from lsh_bands where key in ({_marks(keys)}) and item_id != ?"
+        return [r[0] for r in self.db.execute(sql, [*keys, item_id])]
+
+    def posting_hits(self, terms: list[str], item_id: str) -> list[str]:
+        if not terms:
+            return []
+        sql = f"select item_id from term_postings where term in ({_marks(terms)}) and item_id != ?"
+        return [r[0] for r in self.db.execute(sql, [*terms, item_id])]
+
+    def signatures_of(self, ids: list[str]) -> list[dict[str, Any]]:
+        """Stored signatures with each item's current story id."""
+        if not ids:
+            return []
+        sql = f"""select s.item_id, s.shingles, s.minhash, s.terms, i.story_id from item_signatures s
+                  join items i on i.id = s.item_id where s.item_id in ({_marks(ids)})"""
+        return list(self.db.query(sql, ids))
+
+    def story_candidates(self, ids: list[str], story_id: str) -> list[dict[str, Any]]:
+        """Items among `ids` that are not already in `story_id`."""
+        sql = f"select {STORY_COLUMNS} from items where id in ({_marks(ids)}) and story_id != ?"
+        return list(self.db.query(sql, [*ids, story_id]))
+
+    def founders_alone(self, ids: list[str]) -> list[str]:
+        if not ids:
+            return []
+        sql = f"select id from items where id in ({_marks(ids)}) and story_id = id"
+        return [r[0] for r in self.db.execute(sql, ids)]
+
+    def has_other_members(self, story_id: str, item_id: str) -> bool:
+        """Does the story hold items other than this one and its exact copies?"""
+        row = self.db.execute(
+            "select count(*) from items where story_id = ? and id != ? and coalesce(duplicate_of, '') != ?",
+            [story_id, item_id, item_id],
+        ).fetchone()
+        return bool(row[0])
+
+    def story_is_approved(self, story_id: str) -> bool:
+        sql = "select count(*) from items where story_id = ? and status = 'approved'"
+        return bool(self.db.execute(sql, [story_id]).fetchone()[0])
+
+    def story_canonical_id(self, story_id: str) -> str | None:
+        row = self.db.execute("select canonical_item_id from stories where id = ?", [story_id]).fetchone()
+        return str(row[0]) if row and row[0] else None
+
+    def move_story(self, target: str, source: str) -> None:
+        """Every item of story `source` joins `target`; `source` is deleted."""
+        self.db.execute("update items set story_id = ? where story_id = ?", [target, source])
+        self.db.execute("delete from stories where id = ?", [source])
+
+    def mark_late_variant(self, item_id: str, variant_of: str) -> None:
+        """Wards already heard this story: the variant (and its exact copies) is linked, never queued as new."""
+        self.db.execute(
+            """update items set late_variant = 1, variant_of = ?,
+               status = case when status = 'new' then 'duplicate' else status end
+               where id = ? or duplicate_of = ?""",
+            [variant_of, item_id, item_id],
+        )
+
+    def story_members(self, story_id: str) -> list[dict[str, Any]]:
+        return list(self.db.query(f"select {STORY_COLUMNS} from items where story_id = ?", [story_id]))
+
+    def latest_promotion(self, ids: list[str]) -> str | None:
+        sql = f"select item_id from story_overrides where action = 'promote' and item_id in ({_marks(ids)}) order by id desc limit 1"
+        row = self.db.execute(sql, ids).fetchone()
+        return str(row[0]) if row else None
+
+    def promotions(self) -> dict[str, int]:
+        """Promoted item → its latest promotion's override id."""
+        rows = self.db.query("select id, item_id from story_overrides where action = 'promote' order by id")
+        return {r["item_id"]: r["id"] for r in rows}
+
+    def delete_story(self, story_id: str) -> None:
+        self.db.execute("delete from stories where id = ?", [story_id])
+
+    def put_story(self, story_id: str, canonical: str, title: str, *, now: datetime) -> None:
+        """Create or update a story's row, then the roles of its items."""
+        stamp = iso_utc(now)
+        if self.db.execute("select 1 from stories where id = ?", [story_id]).fetchone():
+            self.db.execute(
+                "update stories set canonical_item_id = ?, title = ?, updated_at = ? where id = ?",
+                [canonical, title, stamp, story_id],
+            )
+        else:
+            self.db.execute(
+                "insert into stories (id, canonical_item_id, title, created_at, updated_at) values (?, ?, ?, ?, ?)",
+                [story_id, canonical, title, stamp, stamp],
+            )
+        self.set_story_roles(story_id)
+
+    def story_created(self, ids: list[str]) -> dict[str, str]:
+        sql = f"select id, created_at from stories where id in ({_marks(ids)})"
+        return dict(self.db.execute(sql, ids).fetchall())
+
+    def story_ids(self) -> set[str]:
+        return {r[0] for r in self.db.execute("select id from stories")}
+
+    def has_story(self, story_id: str) -> bool:
+        return self.db.execute("select 1 from stories where id = ?", [story_id]).fetchone() is not None
+
+    def record_story_override(self, action: str, item_id: str, other_id: str | None, *, now: datetime) -> None:
+        self.db.table("story_overrides").insert(
+            {"action": action, "item_id": item_id, "other_id": other_id, "created_at": iso_utc(now)}
+        )
+
+    def move_item_with_copies(self, item_id: str, story_id: str) -> None:
+        self.db.execute("update items set story_id = ? where id = ? or duplicate_of = ?", [story_id, item_id, item_id])
+
+    def clear_late_variant(self, item_id: str) -> None:
+        """A promoted late variant becomes reviewable again."""
+        self.db.execute(
+            """update items set late_variant = 0, variant_of = null,
+               status = case when status = 'duplicate' and duplicate_of is null then 'new' else status end where id = ?""",
+            [item_id],
+        )
+
+    def write_rebuild(
+        self,
+        *,
+        signatures: list[tuple[str, int, bytes, str, str, str]],
+        bands: list[tuple[int, str]],
+        postings: list[tuple[str, str]],
+        frequencies: list[tuple[str, int]],
+        assignments: list[tuple[str, str, str]],
+        stories: list[tuple[str, str, str]],
+        now: datetime,
+    ) -> None:
+        """Replace every signature, band row, posting, frequency, story and story assignment in one transaction.
+
+        Rows arrive sorted by primary key, so inserts append to the clustered trees instead of splitting pages.
+        """
+        stamp = iso_utc(now)
+        with self.transaction():
+            conn = self.db.conn
+            # Trading crash safety for speed is fine inside this transaction: a crash rolls it back.
+            conn.execute("PRAGMA cache_size = -200000")
+            old_created = dict(conn.execute("select id, created_at from stories").fetchall())
+            for table in ("lsh_bands", "term_postings", "term_df", "item_signatures"):
+                conn.execute(f"delete from {table}")
+            conn.executemany(
+                """insert into item_signatures (item_id, shingles, minhash, fingerprint, terms, rare)
+                   values (?, ?, ?, ?, ?, ?)""",
+                signatures,
+            )
+            conn.executemany("insert into lsh_bands (key, item_id) values (?, ?)", bands)
+            conn.executemany("insert into term_postings (term, item_id) values (?, ?)", postings)
+            conn.executemany("insert into term_df (term, df) values (?, ?)", frequencies)
+            conn.executemany("update items set story_id = ?, story_role = ? where id = ?", assignments)
+            conn.execute("delete from stories")
+            conn.executemany(
+                "insert into stories (id, canonical_item_id, title, created_at, updated_at) values (?, ?, ?, ?, ?)",
+                [(sid, canonical, title, old_created.get(sid, stamp), stamp) for sid, canonical, title in stories],
+            )
+
+    def list_stories(self, limit: int | None = None) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """Stories newest first, and the (id, story_id, kind, status, late_variant) of their items."""
+        sql = "select id, canonical_item_id, title, created_at, updated_at from stories order by updated_at desc, id"
+        if limit:
+            sql += f" limit {int(limit)}"
+        stories = list(self.db.query(sql))
+        if not stories:
+            return [], []
+        ids = [s["id"] for s in stories]
+        members = self.db.query(
+            f"""select id, story_id, kind, status, late_variant from items where story_id in ({_marks(ids)})
+                order by published_at, id""",
+            ids,
+        )
+        return stories, list(members)
+
+    def story_detail(self, story_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        story = next(iter(self.db.query("select * from stories where id = ?", [story_id])))
+        items = self.db.query(
+            """select id, source_id, kind, status, story_role, late_variant, variant_of, duplicate_of, published_at, title, url
+               from items where story_id = ? order by story_role = 'canonical' desc, published_at, id""",
+            [story_id],
+        )
+        return story, list(items)
 
     # -- reading items ------------------------------------------------------------------------
 

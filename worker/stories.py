@@ -1,28 +1,33 @@
 """Stories: link near-duplicate items into one story per warning, incrementally or by a full rebuild.
 
-Decisions come from worker.dedupe; this module reads and writes the story tables through a Store,
+Orchestration only: decisions come from worker.dedupe, every read and write goes through a Store method,
 always inside the caller's transaction (Store.transaction is re-entrant).
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from worker.dates import iso_utc
 from worker.dedupe import (
-    BandIndex,
+    RETELL_CHECKS,
+    Clusterer,
     Copy,
     DedupeConfig,
     Member,
+    Signature,
     band_keys,
     best_match,
+    best_retelling,
     estimated_score,
     from_blob,
+    idf,
+    query_terms,
     rank_candidates,
+    rarest,
     sign_many,
     signature,
     story_canonical,
@@ -46,20 +51,18 @@ class LinkCounts:
 
 
 EXACT_CHECKS = 5
-_ITEM_COLUMNS = "id, title, summary, body_text, story_id, status, duplicate_of, source_rank, published_at, fetched_at"
 
 
-def _rows(store: Store, sql: str, params: Iterable[Any] = ()) -> list[dict[str, Any]]:
-    return list(store.db.query(sql, list(params)))
+def _sign(row: dict[str, Any], config: DedupeConfig) -> Signature:
+    return signature(row["title"] or "", row["summary"] or "", row["body_text"] or "", config)
 
 
-def _in(values: list[str]) -> str:
-    return ",".join("?" * len(values))
-
-
-def _split_items(store: Store) -> set[str]:
-    """Items a reviewer split out: they never join another story automatically."""
-    return {r["item_id"] for r in _rows(store, "select item_id from story_overrides where action = 'split'")}
+def _member(row: dict[str, Any]) -> Member:
+    return Member(
+        Copy(row["id"], row["source_rank"] or 0, row["published_at"] or "", row["fetched_at"] or ""),
+        row["status"] or "",
+        bool(row["duplicate_of"]),
+    )
 
 
 # -- incremental linking (sync) ------------------------------------------------------------------
@@ -68,185 +71,201 @@ def _split_items(store: Store) -> set[str]:
 def link_items(
     store: Store, new_ids: tuple[str, ...], config: DedupeConfig, *, now: datetime, updated_ids: tuple[str, ...] = ()
 ) -> LinkCounts:
-    """Sign new and changed items and join each to the story of its best earlier near-duplicate."""
+    """Sign new and changed items and join each to the story of its best earlier near-duplicate or retelling."""
     ids = list(dict.fromkeys(new_ids + updated_ids))
     if not ids:
         return LinkCounts()
-    rows = _rows(store, f"select {_ITEM_COLUMNS} from items where id in ({_in(ids)})", ids)
-    by_id = {r["id"]: r for r in rows}
-    pinned = _split_items(store)
+    by_id = {r["id"]: r for r in store.story_item_rows(ids)}
+    pinned = store.split_items()
     linked = 0
     with store.transaction():
         for item_id in ids:
             row = by_id.get(item_id)
             if row is None or row["duplicate_of"]:
                 continue  # an exact copy follows its canonical copy's story
-            sig = signature(row["title"] or "", row["summary"] or "", row["body_text"] or "", config)
+            sig = _sign(row, config)
             keys = band_keys(sig.hashvalues, config)
-            store.db.execute("delete from lsh_bands where item_id = ?", [item_id])
-            store.db.conn.executemany(
-                "insert or ignore into lsh_bands (key, item_id) values (?, ?)", [(k, item_id) for k in keys]
-            )
-            store.db.execute(
-                "insert or replace into item_signatures (item_id, shingles, minhash, fingerprint) values (?, ?, ?, ?)",
-                [item_id, sig.size, to_blob(sig.hashvalues), config.fingerprint],
+            frequencies, total = store.term_frequencies(sig.terms)
+            old = store.stored_signature(item_id)
+            first = old is None
+            df = Counter(frequencies)
+            if first:
+                df.update(sig.terms)  # counted as the store will count it, so rarity matches a rebuild's
+                total += 1
+            rare = rarest(sig.terms, df, config.rare_terms)
+            store.save_signature(
+                item_id,
+                size=sig.size,
+                minhash=to_blob(sig.hashvalues),
+                terms=sig.terms,
+                rare=rare,
+                keys=keys,
+                fingerprint=config.fingerprint,
+                old_keys=band_keys(from_blob(old["minhash"]), config) if old else [],
+                old_rare=(old.get("rare") or "").split() if old else [],
             )
             story_id = row["story_id"] or item_id
-            if item_id in pinned or _independent_members(store, story_id, item_id):
+            if item_id in pinned or store.has_other_members(story_id, item_id):
                 continue
-            hits = [
-                r[0]
-                for r in store.db.execute(
-                    f"select item_id from lsh_bands where key in ({','.join('?' * len(keys))}) and item_id != ?",
-                    [*keys, item_id],
-                )
-            ]
-            candidates = rank_candidates(hits)
-            if not candidates:
+            match = _near_match(store, item_id, sig, keys, story_id, config)
+            target: str | None = None
+            if match is not None:
+                target = match[1]
+            else:
+                target = _retelling_target(store, item_id, sig, story_id, df, total, config)
+            if target is None:
                 continue
-            signed = _rows(
-                store,
-                f"select item_id, shingles, minhash from item_signatures where item_id in ({_in(candidates)})",
-                candidates,
-            )
-            scored = sorted(
-                ((estimated_score(sig, s["shingles"], from_blob(s["minhash"]), config), s["item_id"]) for s in signed),
-                reverse=True,
-            )
-            # Exact checks recompute shingles from text, so only the few likeliest are checked.
-            likely = [item for score, item in scored[:EXACT_CHECKS] if score >= 0]
-            if not likely:
-                continue
-            texts = _rows(
-                store,
-                f"select {_ITEM_COLUMNS} from items where id in ({_in(likely)}) and story_id != ?",
-                [*likely, story_id],
-            )
-            match = best_match(
-                sig.shingles,
-                (
-                    (t["id"], signature(t["title"] or "", t["summary"] or "", t["body_text"] or "", config).shingles)
-                    for t in texts
-                ),
-                config,
-            )
-            if match is None:
-                continue
-            target = next(t["story_id"] for t in texts if t["id"] == match.item_id)
             _join(store, target, story_id, now=now, newcomer=item_id)
             linked += 1
     founders = [i for i in new_ids if i in by_id and not by_id[i]["duplicate_of"]]
-    still_alone = (
-        _rows(store, f"select id from items where id in ({_in(founders)}) and story_id = id", founders)
-        if founders
-        else []
+    return LinkCounts(stories_new=len(store.founders_alone(founders)), variants_linked=linked)
+
+
+def _near_match(
+    store: Store, item_id: str, sig: Signature, keys: list[int], story_id: str, config: DedupeConfig
+) -> tuple[str, str] | None:
+    """(item, story) of the best earlier near-duplicate found through the LSH bands."""
+    candidates = rank_candidates(store.band_hits(keys, item_id))
+    if not candidates:
+        return None
+    scored = sorted(
+        (
+            (estimated_score(sig, s["shingles"], from_blob(s["minhash"]), config), s["item_id"])
+            for s in store.signatures_of(candidates)
+        ),
+        reverse=True,
     )
-    return LinkCounts(stories_new=len(still_alone), variants_linked=linked)
+    # Exact checks recompute shingles from text, so only the few likeliest are checked.
+    likely = [item for score, item in scored[:EXACT_CHECKS] if score >= 0]
+    if not likely:
+        return None
+    texts = store.story_candidates(likely, story_id)
+    match = best_match(sig.shingles, ((t["id"], _sign(t, config).shingles) for t in texts), config)
+    if match is None:
+        return None
+    return match.item_id, next(t["story_id"] for t in texts if t["id"] == match.item_id)
 
 
-def _independent_members(store: Store, story_id: str, item_id: str) -> bool:
-    """Does the story hold items other than this one and its exact copies? Then it is not ours to move."""
-    row = store.db.execute(
-        "select count(*) from items where story_id = ? and id != ? and coalesce(duplicate_of, '') != ?",
-        [story_id, item_id, item_id],
-    ).fetchone()
-    return bool(row[0])
+def _retelling_target(
+    store: Store,
+    item_id: str,
+    sig: Signature,
+    story_id: str,
+    df: Counter[str],
+    total: int,
+    config: DedupeConfig,
+) -> str | None:
+    """The story a caption retells (or, for an article, the story of a caption it is retold by)."""
+    candidates = rank_candidates(store.posting_hits(query_terms(sig.terms, df, config), item_id), RETELL_CHECKS)
+    rows = [r for r in store.signatures_of(candidates) if r["story_id"] != story_id]
+    if not rows:
+        return None
+    terms = {r["item_id"]: frozenset((r["terms"] or "").split()) for r in rows}
+    words = set().union(*terms.values()) - set(df)
+    frequencies, _ = store.term_frequencies(words) if words else ({}, 0)
+    df.update(frequencies)
+    weights = {t: idf(df.get(t, 0), total) for t in set(sig.terms).union(*terms.values())}
+    match = best_retelling(
+        sig.terms, ((r["item_id"], r["story_id"], terms[r["item_id"]]) for r in rows), weights, config
+    )
+    return None if match is None else next(r["story_id"] for r in rows if r["item_id"] == match.item_id)
 
 
 def _join(store: Store, target: str, source: str, *, now: datetime, newcomer: str | None = None) -> None:
     """Move every item of story `source` into story `target`; flag late variants of an approved story."""
     if target == source:
         return
-    approved = store.db.execute(
-        "select count(*) from items where story_id = ? and status = 'approved'", [target]
-    ).fetchone()[0]
-    canonical = store.db.execute("select canonical_item_id from stories where id = ?", [target]).fetchone()
-    store.db.execute("update items set story_id = ? where story_id = ?", [target, source])
-    store.db.execute("delete from stories where id = ?", [source])
+    approved = store.story_is_approved(target)
+    canonical = store.story_canonical_id(target)
+    store.move_story(target, source)
     if newcomer and approved:
-        # Wards already heard this story: the variant is linked for the record, never queued as new.
-        store.db.execute(
-            """update items set late_variant = 1, variant_of = ?,
-               status = case when status = 'new' then 'duplicate' else status end
-               where id = ? or duplicate_of = ?""",
-            [canonical[0] if canonical else target, newcomer, newcomer],
-        )
+        store.mark_late_variant(newcomer, canonical or target)
     refresh_story(store, target, now=now)
 
 
 def refresh_story(store: Store, story_id: str, *, now: datetime) -> None:
     """Recompute a story's canonical item, title and the roles of its items."""
-    members = _rows(store, f"select {_ITEM_COLUMNS} from items where story_id = ?", [story_id])
+    members = store.story_members(story_id)
     if not members:
-        store.db.execute("delete from stories where id = ?", [story_id])
+        store.delete_story(story_id)
         return
-    ids = [m["id"] for m in members]
-    promoted = store.db.execute(
-        f"select item_id from story_overrides where action = 'promote' and item_id in ({_in(ids)}) order by id desc limit 1",
-        ids,
-    ).fetchone()
-    canonical = story_canonical(
-        [
-            Member(
-                Copy(m["id"], m["source_rank"] or 0, m["published_at"] or "", m["fetched_at"] or ""),
-                m["status"] or "",
-                bool(m["duplicate_of"]),
-            )
-            for m in members
-        ],
-        promoted[0] if promoted else None,
-    )
+    canonical = story_canonical([_member(m) for m in members], store.latest_promotion([m["id"] for m in members]))
     title = next(m["title"] for m in members if m["id"] == canonical)
-    exists = store.db.execute("select 1 from stories where id = ?", [story_id]).fetchone()
-    if exists:
-        store.db.execute(
-            "update stories set canonical_item_id = ?, title = ?, updated_at = ? where id = ?",
-            [canonical, title, iso_utc(now), story_id],
-        )
-    else:
-        store.db.execute(
-            "insert into stories (id, canonical_item_id, title, created_at, updated_at) values (?, ?, ?, ?, ?)",
-            [story_id, canonical, title, iso_utc(now), iso_utc(now)],
-        )
-    store.set_story_roles(story_id)
+    store.put_story(story_id, canonical, title, now=now)
 
 
 # -- rebuild ------------------------------------------------------------------------------------
 
 
 def rebuild(store: Store, config: DedupeConfig, *, now: datetime) -> dict[str, int]:
-    """Recluster every item from scratch in arrival order, then replay manual overrides; story ids survive."""
-    items = _rows(
-        store,
-        f"select {_ITEM_COLUMNS} from items order by fetched_at, source_rank, published_at, id",
-    )
-    pinned = _split_items(store)
-    index = BandIndex()
-    shingles: dict[str, frozenset[str]] = {}
-    cluster: dict[str, str] = {}  # item id → founding item id of its cluster
-    signature_rows: list[tuple[str, int, bytes, str]] = []
-    band_rows: list[tuple[int, str]] = []
+    """Recluster every item from scratch in arrival order, then replay manual overrides; story ids survive.
+
+    Items are replayed in memory as sync saw them (document frequencies grow in arrival order, so
+    rarity and postings match what incremental linking stores), then everything is written with one
+    executemany per table.
+    """
+    items = store.story_item_rows()
+    pinned = store.split_items()
     leaders = [row for row in items if not row["duplicate_of"]]
     signed = sign_many(
         [(row["title"] or "", row["summary"] or "", row["body_text"] or "") for row in leaders],
         config,
         workers=min(4, os.cpu_count() or 1),
     )
-    for row, sig in zip(leaders, signed, strict=True):
-        keys = band_keys(sig.hashvalues, config)
-        match = None
-        if row["id"] not in pinned:
-            candidates = index.query(keys)
-            match = best_match(sig.shingles, ((c, shingles[c]) for c in candidates), config)
-        cluster[row["id"]] = cluster[match.item_id] if match else row["id"]
-        shingles[row["id"]] = sig.shingles
-        index.add(row["id"], keys)
-        signature_rows.append((row["id"], sig.size, to_blob(sig.hashvalues), config.fingerprint))
+    clusterer = Clusterer(config)
+    df = clusterer.df
+    signature_rows: list[tuple[str, int, bytes, str, str, str]] = []
+    band_rows: list[tuple[int, str]] = []
+    posting_rows: list[tuple[str, str]] = []
+    for row, (sig, keys) in zip(leaders, signed, strict=True):
+        clusterer.add(row["id"], sig, keys, link=row["id"] not in pinned)
+        rare = clusterer.posted[row["id"]]
+        signature_rows.append(
+            (
+                row["id"],
+                sig.size,
+                to_blob(sig.hashvalues),
+                config.fingerprint,
+                " ".join(sorted(sig.terms)),
+                " ".join(rare),
+            )
+        )
         band_rows.extend((k, row["id"]) for k in keys)
+        posting_rows.extend((t, row["id"]) for t in rare)
+    cluster = clusterer.cluster
     for row in items:
         if row["duplicate_of"]:
             cluster[row["id"]] = cluster.get(row["duplicate_of"], row["duplicate_of"])
-    for override in _rows(store, "select action, item_id, other_id from story_overrides order by id"):
+    _replay_overrides(store, items, cluster)
+    story_ids = _preserve_ids(items, cluster)
+    promoted = store.promotions()
+    members: dict[str, list[dict[str, Any]]] = {}
+    for row in items:
+        members.setdefault(story_ids[row["id"]], []).append(row)
+    story_rows: list[tuple[str, str, str]] = []  # (story id, canonical item id, title)
+    for story_id, rows in members.items():
+        latest = max((r["id"] for r in rows if r["id"] in promoted), key=lambda i: promoted[i], default=None)
+        canonical = story_canonical([_member(r) for r in rows], latest)
+        story_rows.append((story_id, canonical, next(r["title"] for r in rows if r["id"] == canonical)))
+    canonical_ids = {canonical for _, canonical, _ in story_rows}
+    band_rows.sort()
+    posting_rows.sort()
+    signature_rows.sort()
+    store.write_rebuild(
+        signatures=signature_rows,
+        bands=band_rows,
+        postings=posting_rows,
+        frequencies=sorted([*df.items(), ("", clusterer.total)]),
+        assignments=[(story_ids[i], "canonical" if i in canonical_ids else "variant", i) for i in story_ids],
+        stories=story_rows,
+        now=now,
+    )
+    return {"items": len(items), "stories": len(set(story_ids.values()))}
+
+
+def _replay_overrides(store: Store, items: list[dict[str, Any]], cluster: dict[str, str]) -> None:
+    """Manual merges and splits, in the order reviewers made them."""
+    for override in store.story_overrides():
         a, b = override["item_id"], override["other_id"]
         if override["action"] == "merge" and a in cluster and b in cluster:
             old, new = cluster[b], cluster[a]
@@ -256,51 +275,6 @@ def rebuild(store: Store, config: DedupeConfig, *, now: datetime) -> dict[str, i
         elif override["action"] == "split" and a in cluster:
             for key in [a, *(r["id"] for r in items if r["duplicate_of"] == a)]:
                 cluster[key] = a + "\0split"
-    story_ids = _preserve_ids(items, cluster)
-    promoted = {
-        r["item_id"]: r["id"] for r in _rows(store, "select id, item_id from story_overrides where action = 'promote'")
-    }
-    members: dict[str, list[dict[str, Any]]] = {}
-    for row in items:
-        members.setdefault(story_ids[row["id"]], []).append(row)
-    story_rows: list[tuple[str, str, str]] = []  # (story id, canonical item id, title)
-    for story_id, rows in members.items():
-        latest = max((r["id"] for r in rows if r["id"] in promoted), key=lambda i: promoted[i], default=None)
-        canonical = story_canonical(
-            [
-                Member(
-                    Copy(r["id"], r["source_rank"] or 0, r["published_at"] or "", r["fetched_at"] or ""),
-                    r["status"] or "",
-                    bool(r["duplicate_of"]),
-                )
-                for r in rows
-            ],
-            latest,
-        )
-        story_rows.append((story_id, canonical, next(r["title"] for r in rows if r["id"] == canonical)))
-    canonical_ids = {canonical for _, canonical, _ in story_rows}
-    stamp = iso_utc(now)
-    with store.transaction():
-        old_created = dict(store.db.execute("select id, created_at from stories").fetchall())
-        conn = store.db.conn
-        conn.execute("delete from lsh_bands")
-        conn.execute("delete from item_signatures")
-        conn.executemany(
-            "insert into item_signatures (item_id, shingles, minhash, fingerprint) values (?, ?, ?, ?)", signature_rows
-        )
-        # Sorted by key, the inserts append to the clustered primary key instead of splitting pages.
-        band_rows.sort()
-        conn.executemany("insert or ignore into lsh_bands (key, item_id) values (?, ?)", band_rows)
-        conn.executemany(
-            "update items set story_id = ?, story_role = ? where id = ?",
-            [(story_ids[i], "canonical" if i in canonical_ids else "variant", i) for i in story_ids],
-        )
-        conn.execute("delete from stories")
-        conn.executemany(
-            "insert into stories (id, canonical_item_id, title, created_at, updated_at) values (?, ?, ?, ?, ?)",
-            [(sid, canonical, title, old_created.get(sid, stamp), stamp) for sid, canonical, title in story_rows],
-        )
-    return {"items": len(items), "stories": len(set(story_ids.values()))}
 
 
 def _preserve_ids(items: list[dict[str, Any]], cluster: dict[str, str]) -> dict[str, str]:
@@ -346,16 +320,8 @@ def _item(store: Store, item_id: str) -> dict[str, Any]:
 
 def _story_item(store: Store, ref: str) -> str:
     """A story id or any of its items' ids → the story's canonical item id (stable across rebuilds)."""
-    row = store.db.execute("select canonical_item_id from stories where id = ?", [ref]).fetchone()
-    if row:
-        return str(row[0])
-    return str(_item(store, ref)["id"])
-
-
-def _record(store: Store, action: str, item_id: str, other_id: str | None, now: datetime) -> None:
-    store.db.table("story_overrides").insert(
-        {"action": action, "item_id": item_id, "other_id": other_id, "created_at": iso_utc(now)}
-    )
+    canonical = store.story_canonical_id(ref)
+    return canonical if canonical else str(_item(store, ref)["id"])
 
 
 def merge(store: Store, first: str, second: str, *, now: datetime) -> str:
@@ -363,14 +329,10 @@ def merge(store: Store, first: str, second: str, *, now: datetime) -> str:
     a, b = _story_item(store, first), _story_item(store, second)
     story_a, story_b = (str(_item(store, x)["story_id"]) for x in (a, b))
     with store.transaction():
-        _record(store, "merge", a, b, now)
+        store.record_story_override("merge", a, b, now=now)
         if story_a == story_b:
             return story_a
-        created = dict(
-            store.db.execute(
-                f"select id, created_at from stories where id in ({_in([story_a, story_b])})", [story_a, story_b]
-            ).fetchall()
-        )
+        created = store.story_created([story_a, story_b])
         keep, drop = sorted([story_a, story_b], key=lambda s: (created.get(s) or "", s))
         _join(store, keep, drop, now=now)
     return keep
@@ -381,16 +343,11 @@ def split(store: Store, item_id: str, *, now: datetime) -> str:
     row = _item(store, item_id)
     old = str(row["story_id"])
     with store.transaction():
-        _record(store, "split", row["id"], None, now)
-        others = store.db.execute(
-            "select count(*) from items where story_id = ? and id != ? and coalesce(duplicate_of, '') != ?",
-            [old, row["id"], row["id"]],
-        ).fetchone()[0]
-        if not others:
+        store.record_story_override("split", row["id"], None, now=now)
+        if not store.has_other_members(old, row["id"]):
             return old
-        taken = {r[0] for r in store.db.execute("select id from stories")}
-        new = _free_id(row["id"], taken)
-        store.db.execute("update items set story_id = ? where id = ? or duplicate_of = ?", [new, row["id"], row["id"]])
+        new = _free_id(row["id"], store.story_ids())
+        store.move_item_with_copies(row["id"], new)
         refresh_story(store, new, now=now)
         refresh_story(store, old, now=now)
     return new
@@ -400,12 +357,8 @@ def promote(store: Store, item_id: str, *, now: datetime) -> str:
     """Make an item its story's canonical one; a late variant becomes reviewable again."""
     row = _item(store, item_id)
     with store.transaction():
-        _record(store, "promote", row["id"], None, now)
-        store.db.execute(
-            """update items set late_variant = 0, variant_of = null,
-               status = case when status = 'duplicate' and duplicate_of is null then 'new' else status end where id = ?""",
-            [row["id"]],
-        )
+        store.record_story_override("promote", row["id"], None, now=now)
+        store.clear_late_variant(row["id"])
         refresh_story(store, str(row["story_id"]), now=now)
     return str(row["story_id"])
 
@@ -415,19 +368,9 @@ def promote(store: Store, item_id: str, *, now: datetime) -> str:
 
 def list_stories(store: Store, *, limit: int | None = None) -> list[dict[str, Any]]:
     """Stories newest first, each with its canonical item, member ids and kinds."""
-    sql = "select id, canonical_item_id, title, created_at, updated_at from stories order by updated_at desc, id"
-    if limit:
-        sql += f" limit {int(limit)}"
-    stories = _rows(store, sql)
-    if not stories:
-        return []
-    ids = [s["id"] for s in stories]
+    stories, rows = store.list_stories(limit)
     members: dict[str, list[dict[str, Any]]] = {}
-    for row in _rows(
-        store,
-        f"select id, story_id, kind, status, late_variant from items where story_id in ({_in(ids)}) order by published_at, id",
-        ids,
-    ):
+    for row in rows:
         members.setdefault(row["story_id"], []).append(row)
     return [
         {
@@ -445,13 +388,6 @@ def list_stories(store: Store, *, limit: int | None = None) -> list[dict[str, An
 
 
 def show_story(store: Store, ref: str) -> dict[str, Any]:
-    row = store.db.execute("select id from stories where id = ?", [ref]).fetchone()
-    story_id = str(row[0]) if row else str(_item(store, ref)["story_id"])
-    story = _rows(store, "select * from stories where id = ?", [story_id])[0]
-    items = _rows(
-        store,
-        """select id, source_id, kind, status, story_role, late_variant, variant_of, duplicate_of, published_at, title, url
-           from items where story_id = ? order by story_role = 'canonical' desc, published_at, id""",
-        [story_id],
-    )
+    story_id = ref if store.has_story(ref) else str(_item(store, ref)["story_id"])
+    story, items = store.story_detail(story_id)
     return {"id": story_id, "canonical": story["canonical_item_id"], "title": story["title"], "items": items}
