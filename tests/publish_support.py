@@ -13,7 +13,7 @@ from worker.demo.server import StaticServer
 HOSTILE = (
     "cb-6",
     "Cảnh báo mã độc &lt;script&gt;window.__pwned = 1&lt;/script&gt;",
-    '&lt;img src=x onerror="window.__pwned=2"&gt;&lt;script&gt;window.__pwned=3&lt;/script&gt;Sàn giao dịch tiền ảo giả.',
+    '&lt;img src=x onerror="window.__pwned=2"&gt;&lt;script&gt;window.__pwned=3&lt;/script&gt;Tệp đính kèm trong thư lạ chứa mã độc đánh cắp mật khẩu.',
     "Sat, 08 Jul 2023 08:00:00 +0700",
 )
 PUBLISH = """\
