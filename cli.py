@@ -1901,7 +1901,7 @@ def _print_due_check(check: Any, remind_days: int) -> None:
         click.echo("No campaign.report_due in the config: nothing to check.")
         return
     when = f"due {check.due:%d/%m/%Y}" + (
-        f", in {check.days_left} days" if check.days_left > 0 else (" today" if check.days_left == 0 else ", PAST")
+        f", in {check.days_left} day(s)" if check.days_left > 0 else (" today" if check.days_left == 0 else ", PAST")
     )
     if not check.reminding:
         click.echo(f"Report {when}; reminders start {remind_days} days before. Nothing to do yet.")

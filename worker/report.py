@@ -146,7 +146,7 @@ class SiteOutputs:
 @dataclass(frozen=True)
 class SiteFigures:
     packs_published: int
-    stories_published: int  # stories in published packs
+    stories_published: int  # stories in published packs that are still approved (withdrawn ones leave the site)
     first_pack_at: datetime | None
     last_pack_at: datetime | None
     outputs: SiteOutputs
@@ -338,7 +338,7 @@ def site_figures(packs: Iterable[dict[str, Any]], outputs: SiteOutputs) -> SiteF
     moments = sorted(from_iso(p["published_at"]) for p in published)
     return SiteFigures(
         packs_published=len(published),
-        stories_published=sum(int(p.get("stories") or 0) for p in published),
+        stories_published=sum(int(p.get("live") or 0) for p in published),
         first_pack_at=moments[0] if moments else None,
         last_pack_at=moments[-1] if moments else None,
         outputs=outputs,
@@ -484,7 +484,7 @@ def build_report(inputs: ReportInputs) -> CampaignReport:
     totals = WardRow(**{**totals.__dict__, "topics_covered": len(covered)})
     return CampaignReport(
         campaign=nfc(inputs.campaign),
-        subject=nfc(f"{SUBJECT_PREFIX} {inputs.campaign[:1].lower()}{inputs.campaign[1:]}"),
+        subject=nfc(f"{SUBJECT_PREFIX} {inputs.campaign}"),
         since=inputs.since,
         until=inputs.until,
         generated_at=inputs.now,
@@ -535,7 +535,7 @@ def overview(report: CampaignReport) -> list[str]:
     lines = [
         f"Thực hiện {report.campaign} (từ ngày {vn_date(report.since)} đến ngày {vn_date(report.until)}), "
         + (
-            f"{report.letterhead.issuer.title()} đã tiếp nhận bản tin từ thành phố qua hệ thống Loa và phát trên "
+            f"UBND {scope.name} đã tiếp nhận bản tin từ thành phố qua hệ thống Loa và phát trên "
             "hệ thống truyền thanh cơ sở."
             if scope
             else "hệ thống Loa đã thu thập tin, bài cảnh báo lừa đảo từ các nguồn chính thống, cán bộ kiểm duyệt trước "

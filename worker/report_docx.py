@@ -144,9 +144,17 @@ def _no_borders(table: Any) -> None:
 
 
 def _widths(table: Any, widths_cm: Sequence[float]) -> None:
+    """Fixed column widths on the grid and on every cell: Word reads the cells, LibreOffice the grid."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
     from docx.shared import Cm
 
     table.autofit = False
+    layout = OxmlElement("w:tblLayout")
+    layout.set(qn("w:type"), "fixed")
+    table._tbl.tblPr.append(layout)
+    for column, width in zip(table.columns, widths_cm, strict=True):
+        column.width = Cm(width)
     for row in table.rows:
         for cell, width in zip(row.cells, widths_cm, strict=True):
             cell.width = Cm(width)
@@ -156,13 +164,13 @@ def _letterhead(doc: Any, report: CampaignReport) -> None:
     head = report.letterhead
     table = doc.add_table(rows=2, cols=2)
     _no_borders(table)
-    _widths(table, (6.3, 10.2))
+    _widths(table, (6.9, 9.6))
     left, right = table.rows[0].cells
     if head.parent:
         _cell_text(left, head.parent, size=13)
     _cell_text(left, head.issuer, size=13, bold=True)
     _rule(left.add_paragraph(), inset_cm=1.9)
-    _cell_text(right, NATIONAL, size=13, bold=True)
+    _cell_text(right, NATIONAL, size=12.5, bold=True)
     motto = _cell_text(right, MOTTO, size=14, bold=True)
     motto.runs[0].underline = True
     number, dated = table.rows[1].cells
@@ -183,9 +191,6 @@ def _title(doc: Any, report: CampaignReport) -> None:
     _para(doc, "BÁO CÁO", size=14, bold=True, align="center", after=0)
     _para(doc, report.subject, size=14, bold=True, align="center", after=0)
     _rule(_para(doc, "", after=12), inset_cm=6.0)
-    recipient = report.letterhead.recipients[0] if report.letterhead.recipients else ""
-    if recipient:
-        _para(doc, f"Kính gửi: {recipient}.", align="center", after=12)
 
 
 def _grid(

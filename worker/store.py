@@ -1439,8 +1439,10 @@ class Store:
         return list(self.db.query(sql, [since_utc, until_utc]))
 
     def report_packs(self) -> list[dict[str, Any]]:
-        """Packs with the number of stories they hold."""
-        sql = """select p.*, (select count(*) from pack_stories ps where ps.pack_id = p.id) as stories
+        """Packs with the number of stories they hold and how many of those are still approved (live)."""
+        sql = """select p.*, (select count(*) from pack_stories ps where ps.pack_id = p.id) as stories,
+                        (select count(*) from pack_stories ps join items i on i.id = ps.item_id
+                         where ps.pack_id = p.id and i.status = 'approved') as live
                  from packs p order by p.number"""
         return list(self.db.query(sql))
 
