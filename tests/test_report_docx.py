@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 from docx import Document
-from docx.shared import Mm
 
 from tests.report_support import DB, NOW, ReportEnv, report_env
 
@@ -33,11 +32,12 @@ def test_page_setup_fonts_and_margins(env: ReportEnv) -> None:
     doc = render(env)
     section = doc.sections[0]
     assert (round(section.page_width.mm), round(section.page_height.mm)) == (210, 297)
-    assert Mm(20) <= section.top_margin <= Mm(25) and Mm(20) <= section.bottom_margin <= Mm(25)
-    assert Mm(30) <= section.left_margin <= Mm(35) and Mm(15) <= section.right_margin <= Mm(20)
+    mm = {side: round(getattr(section, f"{side}_margin").mm) for side in ("top", "bottom", "left", "right")}
+    assert 20 <= mm["top"] <= 25 and 20 <= mm["bottom"] <= 25
+    assert 30 <= mm["left"] <= 35 and 15 <= mm["right"] <= 20
     assert doc.styles["Normal"].font.name == "Times New Roman"
     assert doc.styles["Normal"].font.size.pt == 14
-    fonts = {run.font.name for p in doc.paragraphs for run in p.runs}
+    fonts = {run.font.name for p in doc.paragraphs for run in p.runs if run.text}
     assert fonts == {"Times New Roman"}
     body_sizes = {run.font.size.pt for p in doc.paragraphs for run in p.runs if len(p.text) > 80 and not run.italic}
     assert body_sizes and body_sizes <= {13, 14}
