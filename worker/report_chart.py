@@ -33,7 +33,8 @@ def chart_png(report: CampaignReport, *, dpi: int = 150) -> bytes:
             for bar, row in zip(bars, rows, strict=True):
                 if not row.reported:
                     bar.set_hatch("///")
-            top = max(minutes, default=0) or 1.0
+            # With nothing aired yet, a 0–10 axis reads better than matplotlib's 0–0.06.
+            top = max(minutes, default=0) or 8.0
             ax.set_xlim(0, top * 1.3)
             for position, row in enumerate(rows):
                 label = vn_decimal(row.minutes)

@@ -141,6 +141,14 @@ def _no_borders(table: Any) -> None:
         element.set(qn("w:val"), "nil")
         borders.append(element)
     props.append(borders)
+    # No cell padding: the issuer and the national title each need the whole width of their column.
+    margins = OxmlElement("w:tblCellMar")
+    for edge in ("left", "right"):
+        element = OxmlElement(f"w:{edge}")
+        element.set(qn("w:w"), "0")
+        element.set(qn("w:type"), "dxa")
+        margins.append(element)
+    props.append(margins)
 
 
 def _widths(table: Any, widths_cm: Sequence[float]) -> None:
@@ -164,13 +172,13 @@ def _letterhead(doc: Any, report: CampaignReport) -> None:
     head = report.letterhead
     table = doc.add_table(rows=2, cols=2)
     _no_borders(table)
-    _widths(table, (6.9, 9.6))
+    _widths(table, (7.0, 9.5))
     left, right = table.rows[0].cells
     if head.parent:
-        _cell_text(left, head.parent, size=13)
-    _cell_text(left, head.issuer, size=13, bold=True)
-    _rule(left.add_paragraph(), inset_cm=1.9)
-    _cell_text(right, NATIONAL, size=12.5, bold=True)
+        _cell_text(left, head.parent, size=12.5)
+    _cell_text(left, head.issuer, size=12.5, bold=True)
+    _rule(left.add_paragraph(), inset_cm=2.3)
+    _cell_text(right, NATIONAL, size=12, bold=True)
     motto = _cell_text(right, MOTTO, size=14, bold=True)
     motto.runs[0].underline = True
     number, dated = table.rows[1].cells
@@ -308,9 +316,14 @@ def _results(doc: Any, report: CampaignReport, chart: bytes | None) -> None:
 def _signature(doc: Any, report: CampaignReport) -> None:
     head = report.letterhead
     _para(doc, "", after=6)
+    doc.paragraphs[-1].paragraph_format.keep_with_next = True
     table = doc.add_table(rows=1, cols=2)
     _no_borders(table)
     _widths(table, (8.0, 8.5))
+    from docx.oxml import OxmlElement
+
+    cant_split = OxmlElement("w:cantSplit")
+    table.rows[0]._tr.get_or_add_trPr().append(cant_split)
     left, right = table.rows[0].cells
     _cell_text(left, "Nơi nhận:", size=12, bold=True, italic=True, align="left")
     recipients = [*head.recipients, KEEP]
@@ -353,6 +366,9 @@ def docx_bytes(report: CampaignReport, chart: bytes | None) -> bytes:
     _heading(doc, "IV. ĐỀ XUẤT, KIẾN NGHỊ")
     _body(doc, proposals())
     _body(doc, [f"Số liệu tổng hợp từ hệ thống Loa ngày {vn_date(report.generated_at.astimezone(report.tz).date())}."])
+    # The signer never stands alone on a page: section IV moves with it.
+    for paragraph in doc.paragraphs[-4:]:
+        paragraph.paragraph_format.keep_with_next = True
     _signature(doc, report)
     buffer = io.BytesIO()
     doc.save(buffer)
