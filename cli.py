@@ -1927,6 +1927,240 @@ def queue_plan(ctx: Context, days: int, wards_file: str | None, as_json: bool) -
         click.echo(f"\n{days} days from {data['from']}; the next publish would make: {changes or 'no changes'}")
 
 
+# -- campaign report (issue 9) ------------------------------------------------------------------------
+
+REPORT_FORMATS = ("docx", "md", "csv", "html")
+
+
+def _report_period(ctx: Context, since: str | None, until: str | None) -> tuple[Any, Any]:
+    """--from/--to (YYYY-MM-DD or DD/MM/YYYY, local), else the campaign's start and end."""
+    campaign = ctx.config.campaign
+    start = _parse_day(since, ctx.config).date() if since else (campaign.start if campaign else None)
+    end = _parse_day(until, ctx.config).date() if until else (campaign.end if campaign else None)
+    if start is None or end is None:
+        fail("no campaign: in the config; pass --from and --to", EXIT_CONFIG)
+    if end < start:
+        fail(f"--to {end:%Y-%m-%d} is before --from {start:%Y-%m-%d}", EXIT_CONFIG)
+    return start, end
+
+
+def _build_report(ctx: Context, store: Store, since: Any, until: Any, ward_id: str | None) -> Any:
+    """Read everything the report needs (database, outputs/), then compute it in worker.report."""
+    from worker.clock import now
+    from worker.dates import iso_utc
+    from worker.report import ReportInputs, SourceInfo, build_report, letterhead, period_bounds
+    from worker.report_site import read_outputs
+
+    config = ctx.config
+    wards, _origin = _wards(ctx, store, None)
+    scope = None
+    if ward_id:
+        scope = next((w for w in wards if w.id == ward_id), None)
+        if scope is None:
+            fail(f"no ward {ward_id!r}", EXIT_CONFIG)
+    campaign = config.campaign
+    start, end = period_bounds(since, until, config.timezone)
+    entries = store.report_queue_entries(f"{since:%Y-%m-%d}", f"{until:%Y-%m-%d}", ward_id)
+    inputs = ReportInputs(
+        campaign=campaign.name if campaign else "Chiến dịch tuyên truyền phòng chống lừa đảo trực tuyến",
+        since=since,
+        until=until,
+        due=campaign.report_due if campaign else None,
+        now=now(),
+        tz=config.timezone,
+        letterhead=letterhead(
+            config.report, campaign.issuer if campaign else "", campaign.recipient if campaign else "", scope
+        ),
+        sources=tuple(SourceInfo(s.id, s.name, s.agency) for s in config.sources),
+        topics=config.topics,
+        wards=tuple(wards),
+        ward_scope=scope,
+        item_rows=store.report_items(iso_utc(start), iso_utc(end)),
+        source_names={**store.source_names(), **{s.id: s.name for s in config.sources}},
+        packs=store.report_packs(),
+        outputs=read_outputs(config.outputs_path),
+        entries=entries,
+        story_topics=store.story_topics(sorted({str(e["story"]) for e in entries})),
+        figure_rows=store.report_figures(),
+    )
+    return build_report(inputs)
+
+
+def _render_report(report: Any, fmt: str) -> bytes:
+    from worker.report_chart import chart_png
+    from worker.report_docx import docx_bytes
+    from worker.report_text import csv_bytes, html_bytes, markdown_bytes
+
+    if fmt == "docx":
+        return docx_bytes(report, chart_png(report))
+    if fmt == "html":
+        return html_bytes(report, chart_png(report))
+    return csv_bytes(report) if fmt == "csv" else markdown_bytes(report)
+
+
+def _print_due_check(check: Any, remind_days: int) -> None:
+    if check.due is None:
+        click.echo("No campaign.report_due in the config: nothing to check.")
+        return
+    when = f"due {check.due:%d/%m/%Y}" + (
+        f", in {check.days_left} day(s)" if check.days_left > 0 else (" today" if check.days_left == 0 else ", PAST")
+    )
+    if not check.reminding:
+        click.echo(f"Report {when}; reminders start {remind_days} days before. Nothing to do yet.")
+        return
+    if not check.wards:
+        click.echo(f"Report {when}: every ward has reported its past slots.")
+        return
+    click.echo(f"Report {when}: {len(check.wards)} wards have unreported slots.")
+    for row in check.wards:
+        click.echo(
+            f"{row.id}: {row.name} chưa báo cáo {row.unreported} lượt phát đã qua giờ"
+            f" (đã phát {row.aired}, không phát {row.skipped})"
+        )
+
+
+@main.group("report", invoke_without_command=True)
+@click.option("--format", "fmt", type=click.Choice(REPORT_FORMATS), default="docx", show_default=True)
+@click.option(
+    "--out", metavar="PATH", help="File to write (default: reports/bao-cao-<scope>-<date>.<format> next to the config)."
+)
+@click.option("--from", "since", metavar="DATE", help="First day (default: campaign.start).")
+@click.option("--to", "until", metavar="DATE", help="Last day (default: campaign.end).")
+@click.option(
+    "--ward", "ward_id", metavar="WARD", help="The same report for one ward, issued by its People's Committee."
+)
+@click.option("--check", is_flag=True, help="List wards with unreported past slots near report_due; exit 1 when any.")
+@click.pass_context
+def report_group(
+    click_ctx: click.Context,
+    fmt: str,
+    out: str | None,
+    since: str | None,
+    until: str | None,
+    ward_id: str | None,
+    check: bool,
+) -> None:
+    """The campaign results report (docx, md, csv, html) from the database, in Vietnamese.
+
+    Other channels (radio/TV, social media) come from `loa report add-figure`, printed with who reported them.
+    """
+    if click_ctx.invoked_subcommand is not None:
+        return
+    from worker.publish import write_atomic
+    from worker.report import default_filename, due_check
+
+    ctx: Context = click_ctx.obj
+    with loa_errors():
+        start, end = _report_period(ctx, since, until)
+        store = ctx.open_store()
+        try:
+            report = _build_report(ctx, store, start, end, ward_id)
+        finally:
+            store.close()
+        if check:
+            result = due_check(report, remind_days=ctx.config.report.remind_days)
+            _print_due_check(result, ctx.config.report.remind_days)
+            sys.exit(EXIT_FAILED if result.failing else EXIT_OK)
+        data = _render_report(report, fmt)
+        target = Path(out) if out else ctx.config.folder / "reports" / default_filename(report, fmt)
+        write_atomic(target.resolve(), data)
+        click.echo(
+            f"{target}: {len(data)} bytes ({fmt}, {len(report.wards)} wards, {len(report.not_reported)} not reported)"
+        )
+
+
+@report_group.command("add-figure")
+@click.argument("channel")
+@click.option("--metric", required=True, help="What was counted, e.g. 'Số lượt phát sóng phóng sự'.")
+@click.option(
+    "--value", "value_text", required=True, metavar="N", help="The number: 1.234 and 12,5 (Vietnamese) or 1234."
+)
+@click.option("--source", "reported_by", required=True, help="Who reported it (a unit or a person).")
+@click.option("--note", default="", help="A note printed with the figure.")
+@click.option("--as", "reviewer", metavar="NAME", help="Who types it in (default: your OS user).")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def report_add_figure(
+    ctx: Context,
+    channel: str,
+    metric: str,
+    value_text: str,
+    reported_by: str,
+    note: str,
+    reviewer: str | None,
+    as_json: bool,
+) -> None:
+    """Record a figure for a channel Loa does not run (city radio/TV, social media), with its provenance."""
+    from worker.clock import now
+    from worker.dates import iso_utc
+    from worker.report import nfc, parse_figure_value
+
+    with loa_errors():
+        actor = _actor(reviewer)
+        for name, text in (("CHANNEL", channel), ("--metric", metric), ("--source", reported_by)):
+            if not text.strip():
+                fail(f"{name} must not be empty", EXIT_CONFIG)
+        row = {
+            "channel": nfc(channel.strip()),
+            "metric": nfc(metric.strip()),
+            "value": parse_figure_value(value_text),
+            "source": nfc(reported_by.strip()),
+            "note": nfc(note.strip()),
+            "recorded_at": iso_utc(now()),
+            "recorded_by": actor.reviewer,
+            "os_user": actor.os_user,
+        }
+        store = ctx.open_store()
+        try:
+            row["id"] = store.add_report_figure(row)
+        finally:
+            store.close()
+        if as_json:
+            emit_json(row)
+        else:
+            click.echo(
+                f"figure {row['id']}: {row['channel']} – {row['metric']} = {value_text} (source: {row['source']})"
+            )
+
+
+@report_group.command("figures")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def report_figures(ctx: Context, as_json: bool) -> None:
+    """The other-channel figures, with who reported them and who typed them in."""
+    from worker.report import vn_decimal
+    from worker.views import local, table
+
+    with loa_errors():
+        store = ctx.open_store()
+        try:
+            rows = store.report_figures()
+        finally:
+            store.close()
+        if as_json:
+            emit_json(rows)
+            return
+        tz = ctx.config.timezone
+        click.echo(
+            table(
+                [
+                    [
+                        str(r["id"]),
+                        r["channel"],
+                        r["metric"],
+                        vn_decimal(float(r["value"])),
+                        r["source"],
+                        local(r["recorded_at"], tz),
+                        r["recorded_by"]
+                        + (f" ({r['os_user']})" if r["os_user"] and r["os_user"] != r["recorded_by"] else ""),
+                    ]
+                    for r in rows
+                ],
+                ["id", "channel", "metric", "value", "source", "recorded", "by"],
+            )
+        )
+
+
 # -- demo -----------------------------------------------------------------------------------------
 
 

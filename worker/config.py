@@ -21,6 +21,7 @@ from worker.errors import ConfigError, ReviewError
 from worker.models import ArticleSpec, HtmlSpec, ItemKind, JsonSpec, Rule, RuleAction, Source, TikTokSpec, Topic
 from worker.publish_config import PackSchedule, SiteSettings, parse_packs, parse_site
 from worker.readaloud import DEFAULT_ABBREVIATIONS, WARD_KINDS, ReadingOptions, ReadingStyle
+from worker.report_config import ReportSettings, parse_report
 from worker.review import compile_match, parse_priority
 from worker.sanitize import nfc
 from worker.wards import Ward, load_wards_file, parse_wards
@@ -59,6 +60,7 @@ KNOWN_TOP_KEYS = {
     "site",
     "destinations",
     "smtp",
+    "report",
 }
 SOURCE_KEYS = {
     "id",
@@ -222,6 +224,8 @@ class Config:
     # Deliveries (issue 10): signed pushes to CMS destinations, ward notices by email.
     destinations: tuple[Destination, ...] = ()
     smtp: SmtpSettings | None = None
+    # Campaign report (issue 9): letterhead, signer and recipients of `loa report`.
+    report: ReportSettings = field(default_factory=ReportSettings)
 
     @property
     def folder(self) -> Path:
@@ -679,6 +683,7 @@ def parse_config(text: str, config_path: Path) -> Config:
         site=parse_site(data.get("site")),
         destinations=parse_destinations(data.get("destinations")),
         smtp=parse_smtp(data.get("smtp")),
+        report=parse_report(data.get("report")),
     )
 
 

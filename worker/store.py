@@ -392,6 +392,24 @@ def _m60_ward_desk(db: sqlite_utils.Database) -> None:
     db.table("acks").create_index(["entry", "id"])
 
 
+def _m70_report(db: sqlite_utils.Database) -> None:
+    """Figures for channels Loa does not run (radio/TV, social media), typed in with who reported them."""
+    db.table("report_figures").create(
+        {
+            "id": int,
+            "channel": str,  # e.g. "Đài Phát thanh và Truyền hình tỉnh", "Facebook"
+            "metric": str,  # what was counted, in the reporter's words
+            "value": float,
+            "source": str,  # who reported the figure (a unit or a person), printed next to it
+            "note": str,
+            "recorded_at": str,  # UTC
+            "recorded_by": str,  # --as name
+            "os_user": str,  # the OS account that ran `loa report add-figure`
+        },
+        pk="id",
+    )
+
+
 def _m80_deliveries(db: sqlite_utils.Database) -> None:
     """Deliveries (pack pushes and ward notices) with their exact bodies, their attempts, and what was notified."""
     db.table("deliveries").create(
@@ -471,6 +489,7 @@ MIGRATIONS: dict[int, Migration] = {
     50: _m50_queues,
     51: _m51_ward_broadcast,
     60: _m60_ward_desk,
+    70: _m70_report,
     80: _m80_deliveries,
 }
 
@@ -1686,6 +1705,62 @@ class Store:
     def end_desk_session(self, id_hash: str) -> None:
         with self.transaction():
             self.db.execute("delete from desk_sessions where id_hash = ?", [id_hash])
+
+    # -- campaign report (issue 9): read-only queries; the figures are computed in worker.report ---------
+
+    def report_items(self, since_utc: str, until_utc: str) -> list[dict[str, Any]]:
+        """Items fetched in [since, until) with their decision, and whether they went out in a published pack."""
+        sql = """select i.id, i.source_id, i.kind, i.status, i.story_id, i.fetched_at,
+                        exists(select 1 from pack_stories ps join packs p on p.id = ps.pack_id
+                               where ps.item_id = i.id and p.status = 'published') as published
+                 from items i where i.fetched_at >= ? and i.fetched_at < ? order by i.id"""
+        return list(self.db.query(sql, [since_utc, until_utc]))
+
+    def report_packs(self) -> list[dict[str, Any]]:
+        """Packs with the number of stories they hold and how many of those are still approved (live)."""
+        sql = """select p.*, (select count(*) from pack_stories ps where ps.pack_id = p.id) as stories,
+                        (select count(*) from pack_stories ps join items i on i.id = ps.item_id
+                         where ps.pack_id = p.id and i.status = 'approved') as live
+                 from packs p order by p.number"""
+        return list(self.db.query(sql))
+
+    def report_queue_entries(self, since: str, until: str, ward: str | None = None) -> list[dict[str, Any]]:
+        """Queue entries dated from `since` to `until` (YYYY-MM-DD, inclusive), optionally of one ward."""
+        where, params = ["date >= ?", "date <= ?"], [since, until]
+        if ward:
+            where.append("ward = ?")
+            params.append(ward)
+        columns = "id, ward, date, slot, story, seconds, status, aired_at"
+        sql = f"select {columns} from queue_entries where {' and '.join(where)} order by ward, date, slot, position, id"
+        return list(self.db.query(sql, params))
+
+    def story_topics(self, story_ids: list[str]) -> dict[str, set[str]]:
+        """Topics of each story: the union of its items' topics."""
+        found: dict[str, set[str]] = {story: set() for story in story_ids}
+        for start in range(0, len(story_ids), 500):
+            chunk = story_ids[start : start + 500]
+            sql = f"select story_id, topics from items where story_id in ({','.join('?' * len(chunk))})"
+            for story_id, topics in self.db.execute(sql, chunk):
+                found[story_id].update(json.loads(topics or "[]"))
+        return found
+
+    def source_names(self) -> dict[str, str]:
+        return {row[0]: row[1] for row in self.db.execute("select id, name from sources")}
+
+    def add_report_figure(self, row: dict[str, Any]) -> int:
+        with self.transaction() as db:
+            cursor = db.execute(
+                "insert into report_figures (channel, metric, value, source, note, recorded_at, recorded_by, os_user) "
+                "values (?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    row[k]
+                    for k in ("channel", "metric", "value", "source", "note", "recorded_at", "recorded_by", "os_user")
+                ],
+            )
+        return int(cursor.lastrowid or 0)
+
+    def report_figures(self) -> list[dict[str, Any]]:
+        return list(self.db.query("select * from report_figures order by channel, id"))
 
     # -- deliveries and notices ---------------------------------------------------------------------
 

@@ -79,6 +79,23 @@ def desk_acks(db: Path, env: dict[str, str], *, echo: Echo, run: Runner) -> None
     echo("Serve the desk with `loa serve` and open /ward/<id>/ with the token printed above.")
 
 
+def report_files(folder: Path, env: dict[str, str], *, echo: Echo, run: Runner) -> list[Path]:
+    """The campaign report in every format (issue 9); with no queue entries yet every ward reads "chưa báo cáo"."""
+    paths: list[Path] = []
+    for fmt in ("docx", "md", "csv", "html"):
+        target = folder / "reports" / f"bao-cao-thanh-pho.{fmt}"
+        echo(f"\n=== Campaign report ({fmt}): loa report --format {fmt} --out {target}")
+        if run(["report", "--format", fmt, "--out", str(target)], env) == 0:
+            paths.append(target)
+    echo(f"\n=== Ward report: loa report --ward {DESK_WARD}")
+    ward = folder / "reports" / f"bao-cao-{DESK_WARD}.docx"
+    if run(["report", "--ward", DESK_WARD, "--out", str(ward)], env) == 0:
+        paths.append(ward)
+    echo("\n=== Unreported slots before report_due: loa report --check")
+    run(["report", "--check"], env)
+    return paths
+
+
 def run_demo(folder: Path, *, echo: Echo, run: Runner, keep_serving: bool = False) -> None:
     folder = folder.resolve()
     reset(folder)
@@ -119,6 +136,7 @@ def run_demo(folder: Path, *, echo: Echo, run: Runner, keep_serving: bool = Fals
             if code not in (0,):
                 echo(f"(exit code {code})")
         desk_acks(folder / "loa.db", env, echo=echo, run=run)
+        reports = report_files(folder, env, echo=echo, run=run)
         echo(f"\nThe demo CMS received {cms.received} signed deliveries at {cms.url}.")
         echo(f"\nServer counted {server.requests} requests, {server.not_modified} answered 304.")
         echo(f"Database: {folder / 'loa.db'}  (open it with `sqlite-utils tables` or Datasette)")
@@ -128,6 +146,8 @@ def run_demo(folder: Path, *, echo: Echo, run: Runner, keep_serving: bool = Fals
         echo(f"Ward feeds: {outputs / 'feeds'}/<ward-id>.xml and .json")
         queue = outputs / "queues" / "phuong-dien-bien"
         echo(f"Loudspeaker queue: {queue / 'index.html'}  (print it on A4; scripts per slot and queue.json beside it)")
+        for path in reports:
+            echo(f"Report: {path}")
         if keep_serving:
             echo(f"Serving {server.url} until Ctrl-C")
             try:
