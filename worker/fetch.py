@@ -5,6 +5,7 @@ The only module that imports `requests`; everything else receives `Fetched` valu
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -182,22 +183,11 @@ class Fetcher:
 
         Returns the HTTP status; raises FetchError on a network error or a non-2xx answer.
         """
-        _check_scheme(url, url)
-        try:
-            resp = self._session.post(
-                url,
-                json=payload,
-                timeout=(self.connect_timeout, self.timeout if timeout is None else timeout),
-                allow_redirects=False,
-            )
-            resp.close()
-        except requests.RequestException as exc:
-            raise FetchError(f"POST {url} failed: {_root(_causes(exc))}", url=url, kind="network") from exc
-        if not 200 <= resp.status_code < 300:
-            raise FetchError(
-                f"POST {url} answered HTTP {resp.status_code}", url=url, kind="http", status=resp.status_code
-            )
-        return resp.status_code
+        body = json.dumps(payload, ensure_ascii=False).encode()
+        sent = self.send("POST", url, body=body, headers={"Content-Type": "application/json"}, timeout=timeout)
+        if not 200 <= sent.status < 300:
+            raise FetchError(f"POST {url} answered HTTP {sent.status}", url=url, kind="http", status=sent.status)
+        return sent.status
 
     def send(
         self,
