@@ -5,18 +5,23 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import numpy as np
+
 from worker.dedupe import (
     Copy,
     DedupeConfig,
     Member,
     band_keys,
+    band_keys_many,
     best_retelling,
+    cluster_bulk,
     content_terms,
     from_blob,
     is_near,
     query_terms,
     rarest,
     shingle_hashes,
+    sign_batch,
     signature,
     story_canonical,
     strip_boilerplate,
@@ -113,3 +118,35 @@ def test_content_terms_drop_stop_syllables_hashtags_and_boilerplate() -> None:
     terms = content_terms("[Cảnh báo] Ứng dụng VNeID giả", "Kẻ gian gửi link cho người dân #fyp #xuhuong", "", CONFIG)
     assert {"vneid", "giả", "gian", "link"} <= terms
     assert not terms & {"cho", "người", "fyp", "xuhuong", "cảnh", "báo"}
+
+
+def test_bulk_signing_matches_one_by_one() -> None:
+    rows = load_labelled()[:40]
+    texts = [(r["title"], r.get("summary", ""), r.get("body", "")) for r in rows]
+    batch = sign_batch(texts, CONFIG)
+    for k, text in enumerate(texts):
+        sig = signature(*text, CONFIG)
+        assert batch.shingle_set(k) == sig.shingles and int(batch.sizes[k]) == sig.size
+        assert np.array_equal(batch.hashvalues[k], sig.hashvalues)
+        assert batch.keys[k].tolist() == band_keys(sig.hashvalues, CONFIG)
+        assert batch.terms[k] == " ".join(sorted(sig.terms))
+    assert np.array_equal(band_keys_many(batch.hashvalues, CONFIG), batch.keys)
+
+
+def test_bulk_clustering_decides_like_sequential_linking() -> None:
+    rows = load_labelled()
+    for subset in (rows, [r for r in rows if not (int(r["story"][1:]) % 3 == 0 and r["kind"] != "video")]):
+        ids = [r["id"] for r in subset]
+        batch = sign_batch([(r["title"], r.get("summary", ""), r.get("body", "")) for r in subset], CONFIG)
+        found = cluster_bulk(batch, ids, np.ones(len(ids), dtype=bool), CONFIG)
+        bulk = {item_id: ids[k] for item_id, k in zip(ids, found.founder.tolist(), strict=True)}
+        assert bulk == cluster(subset, CONFIG)
+    pinned = np.ones(len(rows), dtype=bool)
+    pinned[5] = False
+    found = cluster_bulk(
+        sign_batch([(r["title"], r.get("summary", ""), "") for r in rows], CONFIG),
+        [r["id"] for r in rows],
+        pinned,
+        CONFIG,
+    )
+    assert int(found.founder[5]) == 5  # a split item never joins another story

@@ -235,10 +235,45 @@ def minhash(hashes: Iterable[int], config: DedupeConfig) -> np.ndarray:
 
 
 def signature(title: str, summary: str, body: str, config: DedupeConfig) -> Signature:
-    found = shingle_hashes(signature_tokens(title, summary, body, config), config.shingle)
-    return Signature(
-        shingles=found, hashvalues=minhash(found, config), terms=content_terms(title, summary, body, config)
-    )
+    tokens, terms = _texts(title, summary, body, config)  # tokenised once: it is most of the signing time
+    found = shingle_hashes(tokens, config.shingle)
+    return Signature(shingles=found, hashvalues=minhash(found, config), terms=terms)
+
+
+def minhash_many(shingles: np.ndarray, offsets: np.ndarray, config: DedupeConfig) -> np.ndarray:
+    """`minhash` of many items at once: item k's shingle hashes are `shingles[offsets[k]:offsets[k + 1]]`.
+
+    Same arithmetic as `minhash` (so the same values), in blocks of columns to bound memory.
+    """
+    a, b = _permutations(config.num_perm, config.seed)
+    count = len(offsets) - 1
+    out = np.full((count, config.num_perm), _MAX_HASH, dtype=np.uint64)
+    sizes = np.diff(offsets)
+    values = np.asarray(shingles, dtype=np.uint64)
+    block = 256
+    for first in range(0, count, block):
+        last = min(first + block, count)
+        lo, hi = int(offsets[first]), int(offsets[last])
+        if hi == lo:
+            continue
+        hashed = ((a * values[None, lo:hi] + b) % _MERSENNE) & _MAX_HASH
+        nonempty = np.flatnonzero(sizes[first:last] > 0)
+        starts = offsets[first:last][nonempty] - lo
+        out[first + nonempty] = np.minimum.reduceat(hashed, starts, axis=1).T
+    return out
+
+
+def band_keys_many(hashvalues: np.ndarray, config: DedupeConfig) -> np.ndarray:
+    """`band_keys` of many signatures at once: an (items, bands) int64 array."""
+    rows = config.rows
+    table = np.asarray(hashvalues[:, : config.bands * rows], dtype=np.uint64).reshape(-1, config.bands, rows)
+    keys = np.broadcast_to(
+        (np.arange(config.bands, dtype=np.uint64) + np.uint64(1)) * _MIX_A, (table.shape[0], config.bands)
+    ).copy()
+    for column in range(rows):
+        keys = (keys ^ table[:, :, column]) * _MIX_B
+        keys ^= keys >> np.uint64(31)
+    return keys.view(np.int64)
 
 
 _MIX_A = np.uint64(0x9E3779B97F4A7C15)
@@ -520,3 +555,365 @@ def sign_many(
     with ProcessPoolExecutor(max_workers=workers) as pool:
         for part in pool.map(_sign_chunk, chunks):
             yield from part
+
+
+# -- bulk clustering (rebuild) -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SignedBatch:
+    """Signatures of many items as flat arrays: cheap to ship from a signing process and to index with numpy."""
+
+    sizes: np.ndarray  # int64 (n,): distinct shingles per item
+    hashvalues: np.ndarray  # uint64 (n, num_perm)
+    keys: np.ndarray  # int64 (n, bands): LSH band keys
+    shingles: np.ndarray  # int64: item k's distinct shingle hashes are shingles[offsets[k]:offsets[k + 1]]
+    offsets: np.ndarray  # int64 (n + 1,)
+    terms: list[str]  # each item's content terms, sorted and space-separated (as stored)
+
+    def __len__(self) -> int:
+        return len(self.terms)
+
+    def shingle_set(self, k: int) -> frozenset[int]:
+        return frozenset(self.shingles[self.offsets[k] : self.offsets[k + 1]].tolist())
+
+
+def sign_batch(texts: Sequence[tuple[str, str, str]], config: DedupeConfig) -> SignedBatch:
+    """`signature` + `band_keys` of many (title, summary, body) triples; MinHash and band keys in one numpy pass."""
+    flat: list[int] = []
+    offsets = [0]
+    terms: list[str] = []
+    for title, summary, body in texts:
+        tokens, found_terms = _texts(title, summary, body, config)
+        flat.extend(shingle_hashes(tokens, config.shingle))
+        offsets.append(len(flat))
+        terms.append(" ".join(sorted(found_terms)))
+    shingles = np.asarray(flat, dtype=np.int64)
+    bounds = np.asarray(offsets, dtype=np.int64)
+    hashvalues = minhash_many(shingles, bounds, config)
+    return SignedBatch(np.diff(bounds), hashvalues, band_keys_many(hashvalues, config), shingles, bounds, terms)
+
+
+def join_batches(parts: Sequence[SignedBatch], config: DedupeConfig) -> SignedBatch:
+    if not parts:
+        empty = np.zeros(0, dtype=np.int64)
+        return SignedBatch(
+            empty,
+            np.zeros((0, config.num_perm), dtype=np.uint64),
+            np.zeros((0, config.bands), dtype=np.int64),
+            empty,
+            np.zeros(1, dtype=np.int64),
+            [],
+        )
+    shift = np.cumsum([0] + [len(p.shingles) for p in parts[:-1]])
+    return SignedBatch(
+        np.concatenate([p.sizes for p in parts]),
+        np.concatenate([p.hashvalues for p in parts]),
+        np.concatenate([p.keys for p in parts]),
+        np.concatenate([p.shingles for p in parts]),
+        np.concatenate([parts[0].offsets[:1]] + [p.offsets[1:] + s for p, s in zip(parts, shift, strict=True)]),
+        [t for p in parts for t in p.terms],
+    )
+
+
+def _sign_batch_job(args: tuple[list[tuple[str, str, str]], DedupeConfig]) -> SignedBatch:
+    return sign_batch(*args)
+
+
+def sign_all(texts: list[tuple[str, str, str]], config: DedupeConfig, *, workers: int = 1) -> SignedBatch:
+    """`sign_batch` of every text, in chunks over `workers` processes when there are many."""
+    if workers <= 1 or len(texts) < 4000:
+        return sign_batch(texts, config)
+    from concurrent.futures import ProcessPoolExecutor
+
+    size = 2500
+    chunks = [(texts[i : i + size], config) for i in range(0, len(texts), size)]
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        return join_batches(list(pool.map(_sign_batch_job, chunks)), config)
+
+
+def _runs(sorted_values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(start of each element's run of equal values, start of every run) in a sorted array."""
+    if sorted_values.size == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    starts = np.flatnonzero(np.concatenate(([True], sorted_values[1:] != sorted_values[:-1])))
+    lengths = np.diff(np.append(starts, sorted_values.size))
+    return np.repeat(starts, lengths), starts
+
+
+def _first_per_group(groups: np.ndarray, limit: int) -> np.ndarray:
+    """Mask of the first `limit` elements of each run of equal values (`groups` sorted)."""
+    start, _ = _runs(groups)
+    return (np.arange(groups.size) - start) < limit
+
+
+def _ranked_pairs(
+    later: np.ndarray, earlier: np.ndarray, n: int, id_rank: np.ndarray, limit: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """`rank_candidates` for many probes at once: each probe's `limit` earlier items sharing most keys, then by id."""
+    if later.size == 0:
+        return later, earlier
+    codes, counts = np.unique(later * n + earlier, return_counts=True)
+    probe, cand = codes // n, codes % n
+    order = np.lexsort((id_rank[cand], -counts, probe))
+    probe, cand = probe[order], cand[order]
+    keep = _first_per_group(probe, limit)
+    return probe[keep], cand[keep]
+
+
+@dataclass
+class BulkClusters:
+    """What `cluster_bulk` decides: per item (arrival order) its cluster founder and the terms it is posted under."""
+
+    founder: np.ndarray  # int64 (n,): index of the founding item of each item's cluster
+    vocabulary: list[str]  # term ids → terms, in sorted order
+    df: np.ndarray  # int64 (len(vocabulary),): final document frequencies
+    posted_items: np.ndarray  # postings (item index, term id), sorted by item then rarity
+    posted_terms: np.ndarray
+
+
+def cluster_bulk(batch: SignedBatch, ids: Sequence[str], linkable: np.ndarray, config: DedupeConfig) -> BulkClusters:
+    """`Clusterer` over a whole history at once, with the same decisions (bench/RESULTS.md lists the differences).
+
+    Everything that does not depend on earlier decisions is computed for all items with numpy: document
+    frequencies as each item arrived, postings, LSH and rare-term candidates (earlier items only, most shared
+    first, `MAX_CANDIDATES` / `RETELL_CHECKS` of them), MinHash estimates. Then one pass in arrival order
+    joins each item to its best near-duplicate (exact check on the likely candidates) or retold story.
+    """
+    n = len(ids)
+    id_order = sorted(range(n), key=ids.__getitem__)
+    id_rank = np.empty(n, dtype=np.int64)
+    id_rank[id_order] = np.arange(n)
+
+    # Terms → ids in sorted order, so ordering by id is ordering by text (`rarest` breaks ties by text).
+    words = " ".join(batch.terms).split()
+    vocabulary = sorted(set(words))
+    index = {t: k for k, t in enumerate(vocabulary)}
+    occ_term = np.fromiter(map(index.__getitem__, words), dtype=np.int64, count=len(words))
+    counts = np.fromiter((t.count(" ") + 1 if t else 0 for t in batch.terms), dtype=np.int64, count=n)
+    term_offsets = np.concatenate(([0], np.cumsum(counts)))
+    occ_item = np.repeat(np.arange(n, dtype=np.int64), counts)
+    vsize = max(len(vocabulary), 1)
+
+    # Document frequency of each (item, term) when the item arrived: its rank among the term's items.
+    by_term = np.argsort(occ_term, kind="stable")
+    term_sorted = occ_term[by_term]
+    run_start, _ = _runs(term_sorted)
+    df_occ = np.empty(occ_term.size, dtype=np.int64)
+    df_occ[by_term] = np.arange(occ_term.size) - run_start + 1
+    term_key = term_sorted * n + occ_item[by_term]  # sorted: df of term t at item i is a searchsorted away
+    first_of_term = np.searchsorted(term_sorted, np.arange(vsize))
+
+    # Postings (`rarest`) and query terms (`query_terms`): rarest first, then by text, per item.
+    rarity = np.lexsort((occ_term, df_occ, occ_item))
+    posted = rarity[_first_per_group(occ_item[rarity], config.rare_terms)]
+    queryable = rarity[(df_occ[rarity] >= 2) & (df_occ[rarity] <= config.max_df)]
+    queries = queryable[_first_per_group(occ_item[queryable], config.rare_terms)]
+
+    # LSH candidates: every earlier item sharing a band key with a linkable item.
+    flat_keys = batch.keys.reshape(-1)
+    by_key = np.argsort(flat_keys, kind="stable")  # items ascending within a key
+    key_items = by_key // config.bands
+    key_start, _ = _runs(flat_keys[by_key])
+    earlier_count = np.arange(by_key.size) - key_start
+    earlier_count[~linkable[key_items]] = 0
+    later, earlier = _expand(key_items, key_start, earlier_count)
+    probe, cand = _ranked_pairs(later, earlier, n, id_rank, MAX_CANDIDATES)
+
+    # MinHash estimate first (as incremental sync does), exact shingle check only for likely pairs.
+    likely = _estimated(batch, probe, cand, config) >= 0
+    near_probe, near_cand = probe[likely], cand[likely]
+    near: dict[int, int] = {}
+    sets: dict[int, frozenset[int]] = {}
+    bounds = np.searchsorted(near_probe, np.arange(n + 1))
+    for i in np.unique(near_probe).tolist():
+        lo, hi = int(bounds[i]), int(bounds[i + 1])
+        mine = sets.get(i) or sets.setdefault(i, batch.shingle_set(i))
+        found = best_match(
+            mine,
+            ((str(j), sets.get(j) or sets.setdefault(j, batch.shingle_set(j))) for j in near_cand[lo:hi].tolist()),
+            config,
+        )
+        if found is not None:
+            near[i] = int(found.item_id)
+
+    # Rare-term candidates of the linkable items with no near-duplicate: earlier items posted under a query term.
+    posted_items, posted_terms = occ_item[posted], occ_term[posted]
+    post_order = np.lexsort((posted_items, posted_terms))
+    post_key = posted_terms[post_order] * n + posted_items[post_order]
+    post_item_sorted = posted_items[post_order]
+    q_items, q_terms = occ_item[queries], occ_term[queries]
+    wanted = linkable[q_items].copy()
+    if near:
+        wanted[np.isin(q_items, np.fromiter(near, dtype=np.int64))] = False
+    q_items, q_terms = q_items[wanted], q_terms[wanted]
+    lo = np.searchsorted(post_key, q_terms * n)
+    hi = np.searchsorted(post_key, q_terms * n + q_items)  # earlier items only
+    later, earlier = _expand(np.repeat(q_items, 1), lo, hi - lo, values=post_item_sorted)
+    r_probe, r_cand = _ranked_pairs(later, earlier, n, id_rank, RETELL_CHECKS)
+
+    # Retelling scores of every (probe, candidate) pair, weights as of the probe's arrival.
+    occ_weight = np.log((occ_item + 2) / (df_occ + 0.5))
+    probe_weight = np.bincount(occ_item, weights=occ_weight, minlength=n)
+    scores, captions = _retelling_scores(
+        r_probe, r_cand, counts, term_offsets, occ_term, term_key, first_of_term, n, vsize, probe_weight, config
+    )
+
+    # One pass in arrival order: only the cluster labels depend on earlier decisions.
+    founder = np.arange(n, dtype=np.int64)
+    label = founder.tolist()
+    r_bounds = np.searchsorted(r_probe, np.arange(n + 1)).tolist()
+    r_cand_list, score_list, caption_list = r_cand.tolist(), scores.tolist(), captions.tolist()
+    linkable_list = linkable.tolist()
+    for i in range(n):
+        if not linkable_list[i]:
+            continue
+        j = near.get(i)
+        if j is not None:
+            label[i] = label[j]
+            continue
+        lo_i, hi_i = r_bounds[i], r_bounds[i + 1]
+        if lo_i == hi_i:
+            continue
+        per_story: dict[int, tuple[float, str, bool, int]] = {}
+        for k in range(lo_i, hi_i):
+            score = score_list[k]
+            if score < 0:
+                continue
+            j = r_cand_list[k]
+            story = label[j]
+            if score > per_story.get(story, _NO_SCORE)[0]:
+                per_story[story] = (score, ids[j], caption_list[k], j)
+        if not per_story:
+            continue
+        ranked = sorted(per_story.values(), reverse=True)
+        best, _, caption_sized, j = ranked[0]
+        runner_up = ranked[1][0] if len(ranked) > 1 else 0.0
+        floor = config.retell_floor if caption_sized else config.retell_long_floor
+        if best >= floor and best >= config.retell_margin * runner_up:
+            label[i] = label[j]
+    founder[:] = label
+    return BulkClusters(
+        founder, vocabulary, np.bincount(occ_term, minlength=len(vocabulary)), occ_item[posted], occ_term[posted]
+    )
+
+
+_NO_SCORE = (-1.0, "", False, -1)
+
+
+def _expand(
+    owners: np.ndarray, starts: np.ndarray, counts: np.ndarray, *, values: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """For each k, pair owners[k] with values[starts[k] : starts[k] + counts[k]] (values default: owners)."""
+    source = owners if values is None else values
+    total = int(counts.sum())
+    if total == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty
+    left = np.repeat(owners, counts)
+    shift = np.repeat(starts - (np.cumsum(counts) - counts), counts)
+    return left, source[np.arange(total) + shift]
+
+
+def _estimated(batch: SignedBatch, probe: np.ndarray, cand: np.ndarray, config: DedupeConfig) -> np.ndarray:
+    """`estimated_score` of many pairs (slack 0.15)."""
+    out = np.empty(probe.size, dtype=np.float64)
+    step = 100_000
+    for lo in range(0, probe.size, step):
+        p, c = probe[lo : lo + step], cand[lo : lo + step]
+        jaccard = (batch.hashvalues[p] == batch.hashvalues[c]).mean(axis=1)
+        score = jaccard - (config.threshold - 0.15)
+        size_a, size_b = batch.sizes[p], batch.sizes[c]
+        smaller = np.minimum(size_a, size_b)
+        common = jaccard * (size_a + size_b) / (1 + jaccard)
+        contained = np.where(smaller > 0, common / np.maximum(smaller, 1), 0.0) - (config.containment - 0.15)
+        out[lo : lo + step] = np.where(smaller >= config.min_shingles, np.maximum(score, contained), score)
+    return out
+
+
+def _retelling_scores(
+    probe: np.ndarray,
+    cand: np.ndarray,
+    counts: np.ndarray,
+    term_offsets: np.ndarray,
+    occ_term: np.ndarray,
+    term_key: np.ndarray,
+    first_of_term: np.ndarray,
+    n: int,
+    vsize: int,
+    probe_weight: np.ndarray,
+    config: DedupeConfig,
+) -> tuple[np.ndarray, np.ndarray]:
+    """`best_retelling`'s score of each pair (-1 where it skips the pair) and whether the pair is caption-sized."""
+    scores = np.full(probe.size, -1.0)
+    captions = np.zeros(probe.size, dtype=bool)
+    if probe.size == 0:
+        return scores, captions
+    item_term = np.repeat(np.arange(n, dtype=np.int64), counts) * vsize + occ_term  # sorted
+    step = 200_000
+    for lo in range(0, probe.size, step):
+        p, c = probe[lo : lo + step], cand[lo : lo + step]
+        pair, term = _expand(np.arange(p.size), term_offsets[c], counts[c], values=occ_term)
+        at = p[pair]
+        df = np.searchsorted(term_key, term * n + at, side="right") - first_of_term[term]
+        weight = np.log((at + 2) / (df + 0.5))
+        key = at * vsize + term
+        spot = np.minimum(np.searchsorted(item_term, key), item_term.size - 1)
+        shared = item_term[spot] == key
+        common = np.bincount(pair, weights=weight * shared, minlength=p.size)
+        cand_weight = np.bincount(pair, weights=weight, minlength=p.size)
+        probe_short = counts[p] <= counts[c]
+        total = np.where(probe_short, probe_weight[p], cand_weight)
+        valid = (counts[p] > 0) & (counts[c] > 0) & (probe_weight[p] != 0)
+        score = np.where(total != 0, common / np.where(total != 0, total, 1.0), 0.0)
+        scores[lo : lo + step] = np.where(valid, score, -1.0)
+        captions[lo : lo + step] = np.minimum(counts[p], counts[c]) <= config.caption_terms
+    return scores, captions
+
+
+@dataclass(frozen=True)
+class RebuildRows:
+    """Index rows of a rebuild, each list sorted by its table's primary key (inserts append to the B-trees)."""
+
+    signatures: list[tuple[str, int, bytes, str, str, str]]  # (item, shingles, minhash, fingerprint, terms, rare)
+    bands: list[tuple[int, str]]
+    postings: list[tuple[str, str]]
+    frequencies: list[tuple[str, int]]  # ("", items counted) included
+
+
+def rebuild_rows(batch: SignedBatch, ids: Sequence[str], found: BulkClusters, config: DedupeConfig) -> RebuildRows:
+    n = len(ids)
+    id_order = np.asarray(sorted(range(n), key=ids.__getitem__), dtype=np.int64)
+    id_rank = np.empty(n, dtype=np.int64)
+    id_rank[id_order] = np.arange(n)
+    vocabulary = found.vocabulary
+    rare_bounds = np.searchsorted(found.posted_items, np.arange(n + 1)).tolist()
+    posted_words = [vocabulary[t] for t in found.posted_terms.tolist()]
+    fingerprint = config.fingerprint
+    sizes = batch.sizes.tolist()
+    blobs = np.ascontiguousarray(batch.hashvalues, dtype="<u8")
+    signatures = [
+        (
+            ids[k],
+            sizes[k],
+            blobs[k].tobytes(),
+            fingerprint,
+            batch.terms[k],
+            " ".join(posted_words[rare_bounds[k] : rare_bounds[k + 1]]),
+        )
+        for k in id_order.tolist()
+    ]
+    flat_keys = batch.keys.reshape(-1)
+    key_items = np.repeat(np.arange(n, dtype=np.int64), config.bands)
+    order = np.lexsort((id_rank[key_items], flat_keys))
+    bands = list(zip(flat_keys[order].tolist(), [ids[k] for k in key_items[order].tolist()], strict=True))
+    order = np.lexsort((id_rank[found.posted_items], found.posted_terms))
+    postings = list(
+        zip(
+            [vocabulary[t] for t in found.posted_terms[order].tolist()],
+            [ids[k] for k in found.posted_items[order].tolist()],
+            strict=True,
+        )
+    )
+    frequencies = [("", n), *zip(vocabulary, found.df.tolist(), strict=True)]
+    return RebuildRows(signatures, bands, postings, frequencies)

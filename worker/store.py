@@ -876,6 +876,10 @@ class Store:
             return list(self.db.query(sql))
         return list(self.db.query(f"select {STORY_COLUMNS} from items where id in ({_marks(ids)})", ids))
 
+    def story_roles(self) -> dict[str, str | None]:
+        """Every item's story role ('canonical' | 'variant'), so a rebuild only updates the items that changed."""
+        return dict(self.db.execute("select id, story_role from items").fetchall())
+
     def split_items(self) -> set[str]:
         """Items a reviewer split out: they never join another story automatically."""
         return {r["item_id"] for r in self.db.query("select item_id from story_overrides where action = 'split'")}

@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import numpy as np
+
 from worker.dedupe import (
     RETELL_CHECKS,
-    Clusterer,
     Copy,
     DedupeConfig,
     Member,
@@ -22,13 +23,15 @@ from worker.dedupe import (
     band_keys,
     best_match,
     best_retelling,
+    cluster_bulk,
     estimated_score,
     from_blob,
     idf,
     query_terms,
     rank_candidates,
     rarest,
-    sign_many,
+    rebuild_rows,
+    sign_all,
     signature,
     story_canonical,
     to_blob,
@@ -200,39 +203,23 @@ def refresh_story(store: Store, story_id: str, *, now: datetime) -> None:
 def rebuild(store: Store, config: DedupeConfig, *, now: datetime) -> dict[str, int]:
     """Recluster every item from scratch in arrival order, then replay manual overrides; story ids survive.
 
-    Items are replayed in memory as sync saw them (document frequencies grow in arrival order, so
-    rarity and postings match what incremental linking stores), then everything is written with one
-    executemany per table.
+    Items are clustered as sync saw them (document frequencies grow in arrival order, so rarity and
+    postings match what incremental linking stores), in bulk (`cluster_bulk`), then everything is written
+    with one executemany per table; only items whose story changed are updated.
     """
     items = store.story_item_rows()
     pinned = store.split_items()
     leaders = [row for row in items if not row["duplicate_of"]]
-    signed = sign_many(
+    ids = [str(row["id"]) for row in leaders]
+    batch = sign_all(
         [(row["title"] or "", row["summary"] or "", row["body_text"] or "") for row in leaders],
         config,
         workers=min(4, os.cpu_count() or 1),
     )
-    clusterer = Clusterer(config)
-    df = clusterer.df
-    signature_rows: list[tuple[str, int, bytes, str, str, str]] = []
-    band_rows: list[tuple[int, str]] = []
-    posting_rows: list[tuple[str, str]] = []
-    for row, (sig, keys) in zip(leaders, signed, strict=True):
-        clusterer.add(row["id"], sig, keys, link=row["id"] not in pinned)
-        rare = clusterer.posted[row["id"]]
-        signature_rows.append(
-            (
-                row["id"],
-                sig.size,
-                to_blob(sig.hashvalues),
-                config.fingerprint,
-                " ".join(sorted(sig.terms)),
-                " ".join(rare),
-            )
-        )
-        band_rows.extend((k, row["id"]) for k in keys)
-        posting_rows.extend((t, row["id"]) for t in rare)
-    cluster = clusterer.cluster
+    linkable = np.fromiter((i not in pinned for i in ids), dtype=bool, count=len(ids))
+    found = cluster_bulk(batch, ids, linkable, config)
+    founders = found.founder.tolist()
+    cluster = {item_id: ids[founders[k]] for k, item_id in enumerate(ids)}
     for row in items:
         if row["duplicate_of"]:
             cluster[row["id"]] = cluster.get(row["duplicate_of"], row["duplicate_of"])
@@ -248,16 +235,20 @@ def rebuild(store: Store, config: DedupeConfig, *, now: datetime) -> dict[str, i
         canonical = story_canonical([_member(r) for r in rows], latest)
         story_rows.append((story_id, canonical, next(r["title"] for r in rows if r["id"] == canonical)))
     canonical_ids = {canonical for _, canonical, _ in story_rows}
-    band_rows.sort()
-    posting_rows.sort()
-    signature_rows.sort()
+    index_rows = rebuild_rows(batch, ids, found, config)
+    roles = store.story_roles()
+    assignments = []
+    for row in items:
+        role = "canonical" if row["id"] in canonical_ids else "variant"
+        if (row["story_id"], roles.get(row["id"])) != (story_ids[row["id"]], role):
+            assignments.append((story_ids[row["id"]], role, row["id"]))
     store.write_rebuild(
-        signatures=signature_rows,
-        bands=band_rows,
-        postings=posting_rows,
-        frequencies=sorted([*df.items(), ("", clusterer.total)]),
-        assignments=[(story_ids[i], "canonical" if i in canonical_ids else "variant", i) for i in story_ids],
-        stories=story_rows,
+        signatures=index_rows.signatures,
+        bands=index_rows.bands,
+        postings=index_rows.postings,
+        frequencies=index_rows.frequencies,
+        assignments=assignments,
+        stories=sorted(story_rows),
         now=now,
     )
     return {"items": len(items), "stories": len(set(story_ids.values()))}
