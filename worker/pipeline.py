@@ -24,6 +24,8 @@ from worker.store import Store
 from worker.urls import canonical_url
 
 ProgressCallback = Callable[[SourceResult], None]
+# Adapter + normalise for one body; `worker.parallel.ParsePool.parse` runs it in a worker process.
+ParseFn = Callable[[Source, Fetched, tzinfo, datetime], tuple[Item, ...]]
 
 
 class FetchesUrls:
@@ -103,8 +105,12 @@ def extract(
     now: datetime,
     tz: tzinfo,
     reparse: bool = False,
+    parse: ParseFn | None = None,
 ) -> Extraction:
-    """Fetch and parse one source. Thread-safe: touches no database. Never raises LoaError."""
+    """Fetch and parse one source. Thread-safe: touches no database. Never raises LoaError.
+
+    `parse`, when given, does adapter + normalise for sources that fetch no article pages.
+    """
     started = time.monotonic()
     try:
         fetched = fetcher.get(
@@ -124,9 +130,12 @@ def extract(
             return Extraction(
                 source, fetched=fetched, body_hash=digest, unchanged_body=True, seconds=time.monotonic() - started
             )
-        entries = adapter_for(source.kind)(source, fetched, tz)
-        entries, partial = _enrich(source, entries, fetcher, known_ids, fetched, tz)
-        items = tuple(normalize_entry(source, e, fetched_at=now, base_url=fetched.final_url) for e in entries)
+        if parse is not None and not _fetches_articles(source):
+            items, partial = parse(source, fetched, tz, now), list[LoaError]()
+        else:
+            entries = adapter_for(source.kind)(source, fetched, tz)
+            entries, partial = _enrich(source, entries, fetcher, known_ids, fetched, tz)
+            items = tuple(normalize_entry(source, e, fetched_at=now, base_url=fetched.final_url) for e in entries)
         # Partial article failures keep the old body hash so the next run parses again.
         return Extraction(
             source,
@@ -140,6 +149,10 @@ def extract(
         return Extraction(source, error=error, seconds=time.monotonic() - started)
 
 
+def _fetches_articles(source: Source) -> bool:
+    return source.kind == "html" and source.html is not None and source.html.article is not None
+
+
 def _enrich(
     source: Source,
     entries: list[Entry],
@@ -149,7 +162,7 @@ def _enrich(
     tz: tzinfo,
 ) -> tuple[list[Entry], list[LoaError]]:
     """Fetch the article page of each entry not seen before (html sources with `article:`)."""
-    if source.kind != "html" or source.html is None or source.html.article is None:
+    if not _fetches_articles(source):
         return entries, []
     from worker.sources.html import parse_article
 
@@ -213,12 +226,18 @@ def sync(
 
     # Each source is saved as soon as it is parsed, so a kill -9 loses at most the sources in
     # flight. Network errors wait for the end: only then is it known whether every source failed.
-    extractions: list[Extraction] = []
+    # Big runs parse in worker processes (worker/parallel.py); every write stays on this thread.
+    finished = 0
     deferred: list[Extraction] = []
     if due:
+        from worker.parallel import ParsePool, workers_for
+
         known = {s.id: store.known_item_ids(s.id) for s in due}
         workers = max(1, min(config.defaults.workers, len(due)))
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="loa-fetch") as pool:
+        with (
+            ParsePool(workers_for(len(due))) as parse_pool,
+            ThreadPoolExecutor(max_workers=workers, thread_name_prefix="loa-fetch") as pool,
+        ):
             futures = [
                 pool.submit(
                     extract,
@@ -228,12 +247,14 @@ def sync(
                     known_ids=known[source.id],
                     now=now,
                     tz=config.timezone,
+                    parse=parse_pool.parse if parse_pool.workers else None,
                 )
                 for source in due
             ]
             for future in as_completed(futures):
                 extraction = future.result()
-                extractions.append(extraction)
+                futures.remove(future)  # so a saved source's body and items are freed during the run
+                finished += 1
                 if _is_network_error(extraction):
                     deferred.append(extraction)
                     continue
@@ -241,7 +262,7 @@ def sync(
                 if on_result:
                     on_result(results[extraction.source.id])
 
-    network_down = len(extractions) >= 2 and len(deferred) == len(extractions)
+    network_down = finished >= 2 and len(deferred) == finished
     for extraction in deferred:
         result = _save(config, store, extraction, states, now=now, count_error=not network_down)
         results[extraction.source.id] = result
