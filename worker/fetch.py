@@ -94,7 +94,10 @@ class Fetcher:
         self._session = requests.Session()
         self._session.headers["User-Agent"] = user_agent
         # Retries live in _exchange (they need Retry-After and the injected sleep), not in urllib3.
-        adapter = HTTPAdapter(pool_connections=_POOL_SIZE, pool_maxsize=_POOL_SIZE, max_retries=0)
+        # Keep-alive connections kept per host: at least per_host, or the extra ones would be
+        # dropped after each request (and urllib3 would warn "Connection pool is full").
+        pool_size = max(_POOL_SIZE, per_host)
+        adapter = HTTPAdapter(pool_connections=_POOL_SIZE, pool_maxsize=pool_size, max_retries=0)
         self._session.mount("http://", adapter)
         self._session.mount("https://", adapter)
 
