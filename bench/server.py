@@ -12,9 +12,13 @@ import argparse
 import contextlib
 import email.utils
 import hashlib
+import json
 import random
+import subprocess
+import sys
 import threading
 import time
+import urllib.request
 from dataclasses import asdict, dataclass
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -158,6 +162,9 @@ class CorpusServer:
                 return
 
             def do_GET(self) -> None:
+                if self.path.startswith("/_bench/"):
+                    self._control()
+                    return
                 server._enter()
                 try:
                     self._answer()
@@ -196,6 +203,17 @@ class CorpusServer:
                 server._count(ok=1, bytes=len(found.body))
                 self._send(found)
 
+            def _control(self) -> None:
+                """/_bench/stats and /_bench/reset, for a harness in another process; never counted."""
+                if self.path == "/_bench/reset":
+                    server.reset()
+                body = json.dumps(server.stats().as_dict()).encode()
+                self.send_response(HTTPStatus.OK)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
             def _send(self, found: _File) -> None:
                 self.send_response(HTTPStatus.OK)
                 self.send_header("Content-Type", found.content_type)
@@ -206,6 +224,47 @@ class CorpusServer:
                 self.wfile.write(found.body)
 
         return Handler
+
+
+class ServerProcess:
+    """A CorpusServer in its own process, so the harness (and its memory sampler) never competes
+    with it for a GIL. Same `url`, `reset()` and `stats()` as CorpusServer."""
+
+    def __init__(self, root: Path, *, profile: str = "loopback", seed: int = 11, seconds: float = 3600.0) -> None:
+        self.argv = [sys.executable, "-m", "bench.server", str(root), "--profile", profile, "--seed", str(seed)]
+        self.argv += ["--seconds", str(seconds)]
+        self.proc: subprocess.Popen[str] | None = None
+        self.url = ""
+
+    def __enter__(self) -> ServerProcess:
+        root = Path(__file__).resolve().parent.parent
+        self.proc = subprocess.Popen(self.argv, cwd=root, stdout=subprocess.PIPE, text=True)
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline()  # "serving ... at http://127.0.0.1:PORT"
+        if " at http://" not in line:
+            self.proc.kill()
+            raise RuntimeError(f"bench server did not start: {line!r}")
+        self.url = line.rsplit(" at ", 1)[1].strip()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.proc is not None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=10)
+
+    def _get(self, path: str) -> Stats:
+        with urllib.request.urlopen(self.url + path, timeout=30) as response:
+            return Stats(**json.loads(response.read()))
+
+    def reset(self) -> None:
+        self._get("/_bench/reset")
+
+    def stats(self) -> Stats:
+        return self._get("/_bench/stats")
 
 
 def _not_modified(found: _File, inm: str | None, ims: str | None) -> bool:
@@ -227,9 +286,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("root", type=Path, help="a folder written by `python -m bench.corpus`")
     parser.add_argument("--profile", choices=sorted(PROFILES), default="loopback")
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--seed", type=int, default=11, help="seed of the WAN delays")
     parser.add_argument("--seconds", type=float, default=600.0, help="stop after this long (bounded)")
     args = parser.parse_args(argv)
-    with CorpusServer(args.root, profile=args.profile, port=args.port) as server:
+    with CorpusServer(args.root, profile=args.profile, port=args.port, seed=args.seed) as server:
         print(f"serving {args.root} ({len(server.files)} files, {args.profile}) at {server.url}", flush=True)
         with contextlib.suppress(KeyboardInterrupt):
             time.sleep(args.seconds)

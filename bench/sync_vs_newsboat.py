@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import corpus, measure
-from bench.server import CorpusServer
+from bench.server import ServerProcess
 
 ROOT = Path(__file__).resolve().parent.parent
 PROFILES = ("loopback", "wan")
@@ -167,7 +167,7 @@ def newsboat_version() -> str | None:
 # -- running --------------------------------------------------------------------------------------
 
 
-def _run(side: Side, server: CorpusServer, profile: str, round_: int, step: str, timeout: float) -> Run:
+def _run(side: Side, server: ServerProcess, profile: str, round_: int, step: str, timeout: float) -> Run:
     if step == "full":
         side.reset()
     server.reset()
@@ -216,7 +216,7 @@ def run_profile(
 ) -> list[Run]:
     """Every round: full (A/B/C), second fetch (A/B), no-change (A/B), on one server."""
     runs: list[Run] = []
-    with CorpusServer(root / "corpus", profile=profile, seed=manifest.seed) as server:
+    with ServerProcess(root / "corpus", profile=profile, seed=manifest.seed) as server:
         base = root / profile
         sides: list[Side] = [LoaSide(base / "loa", server.url, manifest, workers=workers, per_host=per_host)]
         if newsboat:

@@ -30,7 +30,9 @@ def source() -> Source:
     return Source(id="nguon", name="Nguồn", kind="feed", url=BASE, rank=0, every_seconds=1800)
 
 
-def both(body: bytes, content_type: str = "application/rss+xml", charset: str | None = "utf-8") -> tuple[object, object]:
+def both(
+    body: bytes, content_type: str = "application/rss+xml", charset: str | None = "utf-8"
+) -> tuple[object, object]:
     page = fetched(body, content_type, charset)
     fast = parse_plain_feed(source(), page)
     try:
@@ -82,7 +84,11 @@ def test_malformed_feeds_are_left_to_feedparser(name: str) -> None:
         ("application/rss+xml", "windows-1258", b'<?xml version="1.0"?><rss version="2.0"><channel/></rss>'),
         ("application/rss+xml", None, b'<?xml version="1.0" encoding="windows-1258"?><rss version="2.0"/>'),
         ("application/rss+xml", "utf-8", b'<!DOCTYPE rss [<!ENTITY x "y">]><rss version="2.0"><channel/></rss>'),
-        ("application/rss+xml", "utf-8", b'<rss version="0.91"><channel><item><link>https://a.vn/</link></item></channel></rss>'),
+        (
+            "application/rss+xml",
+            "utf-8",
+            b'<rss version="0.91"><channel><item><link>https://a.vn/</link></item></channel></rss>',
+        ),
     ],
 )
 def test_other_shapes_are_declined(content_type: str, charset: str | None, body: bytes) -> None:
@@ -174,7 +180,7 @@ def _text_node(tag: str, text: str, cdata: bool, attrs: str = "") -> str:
 def rss_items(draw: st.DrawFn) -> str:
     parts = []
     for tag in draw(st.permutations(["title", "link", "guid", "description", "content", "pubDate", "extra"])):
-        if not draw(st.booleans()) and tag != "link" or (tag == "extra" and draw(st.booleans())):
+        if (not draw(st.booleans()) and tag != "link") or (tag == "extra" and draw(st.booleans())):
             continue
         cdata = draw(st.booleans())
         if tag == "title":
@@ -209,9 +215,13 @@ def rss_items(draw: st.DrawFn) -> str:
         domain = draw(st.sampled_from(["", ' domain="d"']))
         parts.append(_text_node("category", draw(texts), draw(st.booleans()), domain))
     for _ in range(draw(st.integers(0, 2))):
-        kind = draw(st.sampled_from(["", ' type="image/jpeg"', ' type="application/pdf"', ' type="Image/PNG"', ' type="video/mp4"']))
+        kind = draw(
+            st.sampled_from(
+                ["", ' type="image/jpeg"', ' type="application/pdf"', ' type="Image/PNG"', ' type="video/mp4"']
+            )
+        )
         title = draw(st.sampled_from(["", ' title="Tài liệu"']))
-        parts.append(f"<enclosure url={quoteattr(draw(urls))}{kind}{title} length=\"1\"/>")
+        parts.append(f'<enclosure url={quoteattr(draw(urls))}{kind}{title} length="1"/>')
     for _ in range(draw(st.integers(0, 2))):
         medium = draw(st.sampled_from(["", ' medium="image"', ' medium="video"']))
         name = draw(st.sampled_from(["thumbnail", "content"]))
@@ -236,7 +246,7 @@ def rss_feeds(draw: st.DrawFn) -> bytes:
 def atom_entries(draw: st.DrawFn) -> str:
     parts = []
     for tag in draw(st.permutations(["title", "link", "id", "summary", "content", "published", "updated", "extra"])):
-        if not draw(st.booleans()) and tag != "link" or (tag == "extra" and draw(st.booleans())):
+        if (not draw(st.booleans()) and tag != "link") or (tag == "extra" and draw(st.booleans())):
             continue
         kind = draw(st.sampled_from(["", ' type="text"', ' type="html"'] * 3 + [' type="xhtml"', ' type="HTML"']))
         if tag in ("title", "summary", "content"):
