@@ -168,6 +168,10 @@ class Store:
             db.execute("PRAGMA foreign_keys = ON")
             db.enable_wal()
             db.execute("PRAGMA synchronous = NORMAL")
+            # Checkpoint every ~40 MB of WAL instead of ~4 MB: a big sync rewrites the same index
+            # pages again and again, and each checkpoint copied them all (storing the 10,000-item
+            # bench corpus: 3.2 s → 2.4 s, median of 4). Short-lived connections checkpoint on close.
+            db.execute("PRAGMA wal_autocheckpoint = 10000")
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(
                 f"cannot open the database {target}: {exc}",
@@ -242,12 +246,14 @@ class Store:
                 }
                 # Every run registers every source: write only what changed, so an unchanged config
                 # costs reads only (it used to rewrite each item's source_rank on every run).
-                if registered.get(source.id) != wanted:
+                old = registered.get(source.id)
+                if old != wanted:
                     db.table("sources").upsert(wanted, pk="id")
-                db.execute(
-                    "update items set source_rank = ? where source_id = ? and source_rank is not ?",
-                    [source.rank, source.id, source.rank],
-                )
+                if old is not None and old["rank"] != source.rank:
+                    db.execute(
+                        "update items set source_rank = ? where source_id = ? and source_rank is not ?",
+                        [source.rank, source.id, source.rank],
+                    )
 
     def source_state(self, source_id: str) -> SourceState:
         rows = list(self.db.query("select * from sources where id = ?", [source_id]))
