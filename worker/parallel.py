@@ -10,7 +10,6 @@ import os
 import threading
 import time
 from concurrent.futures import Executor
-from concurrent.futures.process import BrokenProcessPool
 from datetime import datetime, tzinfo
 from typing import Any
 
@@ -59,6 +58,8 @@ class ParsePool:
         executor = self._start()
         if executor is None:
             return parse_items(source, fetched, tz, now)
+        from concurrent.futures.process import BrokenProcessPool  # only once the pool is running
+
         try:
             outcome = executor.submit(_parse_portable, source, fetched, tz, now).result()
         except BrokenProcessPool:

@@ -232,7 +232,8 @@ def sync(
     if due:
         from worker.parallel import ParsePool, workers_for
 
-        known = {s.id: store.known_item_ids(s.id) for s in due}
+        # Only sources that fetch article pages use the ids they already have.
+        known = {s.id: store.known_item_ids(s.id) for s in due if _fetches_articles(s)}
         workers = max(1, min(config.defaults.workers, len(due)))
         with (
             ParsePool(workers_for(len(due))) as parse_pool,
@@ -244,7 +245,7 @@ def sync(
                     source,
                     states.get(source.id, SourceState(id=source.id)),
                     fetcher,
-                    known_ids=known[source.id],
+                    known_ids=known.get(source.id, set()),
                     now=now,
                     tz=config.timezone,
                     parse=parse_pool.parse if parse_pool.workers else None,
