@@ -58,6 +58,7 @@ class Run:
     server: dict[str, int]
     totals: dict[str, int] = field(default_factory=dict)  # `loa sync --json` totals
     stored: int | None = None  # items in the database / cache after the run
+    load: float = 0.0  # 1-minute load average just before the run (other work on the machine)
     error: str = ""
 
 
@@ -98,7 +99,7 @@ class LoaSide:
         return [*loa_command(), "--config", str(self.config), "sync", "--json", *force]
 
     def env(self) -> dict[str, str]:
-        return {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+        return dict(os.environ)
 
     def items(self) -> int:
         with sqlite3.connect(self.folder / "loa.db") as conn:
@@ -171,6 +172,7 @@ def _run(side: Side, server: ServerProcess, profile: str, round_: int, step: str
     if step == "full":
         side.reset()
     server.reset()
+    load = os.getloadavg()[0]
     result = measure.run(side.argv(step), env=side.env(), cwd=ROOT, timeout=timeout)
     stats = server.stats()
     run = Run(
@@ -185,6 +187,7 @@ def _run(side: Side, server: ServerProcess, profile: str, round_: int, step: str
         processes=result.tree_max_processes,
         returncode=result.returncode,
         server=stats.as_dict(),
+        load=load,
     )
     if result.returncode != 0:
         run.error = (result.stderr or result.stdout)[-2000:]
@@ -236,7 +239,7 @@ def _line(run: Run) -> str:
     flag = f"  ERROR {run.error.strip().splitlines()[-1] if run.error.strip() else run.returncode}" if run.error else ""
     return (
         f"{run.profile:8} r{run.round} {run.step:8} {run.side:8} {run.wall:7.2f} s  cpu {run.cpu:6.2f} s  "
-        f"rss {run.main_peak_mb:5.0f}/{run.tree_peak_mb:5.0f} MB  req {s['requests']:4} cond {s['conditional']:4} "
+        f"rss {run.main_peak_mb:4.0f}/{run.tree_peak_mb:4.0f} MB  load {run.load:4.1f}  req {s['requests']:4} cond {s['conditional']:4} "
         f"304 {s['not_modified']:4} 200 {s['ok']:4} robots {s['robots']} {s['bytes'] / 1e6:6.1f} MB{flag}"
     )
 
@@ -273,6 +276,14 @@ def summarize(runs: list[Run], feeds: int) -> dict[str, Any]:
                 (r.tree_peak_mb for r in mine if r.side == "newsboat" and r.step == "full"), default=None
             ),
             "loa_full_stored_all": all(r.totals.get("ok") == feeds for r in loa_full),
+            "stored": {
+                side: sorted({r.stored for r in mine if r.side == side and r.step == "full" and r.stored is not None})
+                for side in ("loa", "newsboat")
+            },
+            "load": {
+                "median": statistics.median([r.load for r in mine]) if mine else None,
+                "max": max((r.load for r in mine), default=None),
+            },
             "loa_nochange": _nochange_check(loa_nochange, feeds),
             "newsboat_nochange": _nochange_check(nb_nochange, feeds) if nb_nochange else None,
         }
@@ -447,8 +458,8 @@ def run_benchmark(
     seed: int = 11,
     newsboat: bool | None = None,
     baseline: bool = True,
-    workers: int = 16,
-    per_host: int = 16,
+    workers: int = 32,
+    per_host: int = 32,
     timeout: float = 600.0,
     keep: Path | None = None,
     command: str = "",
@@ -506,8 +517,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--items", type=int, default=50)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--seed", type=int, default=11)
-    parser.add_argument("--workers", type=int, default=16, help="Loa defaults.workers (fetch threads)")
-    parser.add_argument("--per-host", type=int, default=16, help="Loa defaults.per_host (one host serves all)")
+    parser.add_argument("--workers", type=int, default=32, help="Loa defaults.workers (fetch threads)")
+    parser.add_argument("--per-host", type=int, default=32, help="Loa defaults.per_host (one host serves all)")
     parser.add_argument("--no-newsboat", action="store_true", help="Loa (and baseline) only")
     parser.add_argument("--no-baseline", action="store_true")
     parser.add_argument("--timeout", type=float, default=600.0, help="per run, seconds")
