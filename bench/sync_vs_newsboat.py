@@ -17,6 +17,7 @@ import argparse
 import json
 import os
 import platform
+import shlex
 import shutil
 import sqlite3
 import statistics
@@ -74,8 +75,18 @@ def loa_command() -> list[str]:
 class LoaSide:
     name = "loa"
 
-    def __init__(self, folder: Path, url: str, manifest: corpus.Manifest, *, workers: int, per_host: int) -> None:
+    def __init__(
+        self,
+        folder: Path,
+        url: str,
+        manifest: corpus.Manifest,
+        *,
+        workers: int,
+        per_host: int,
+        command: list[str] | None = None,
+    ) -> None:
         self.folder = folder
+        self.command = command or loa_command()
         folder.mkdir(parents=True, exist_ok=True)
         self.config = folder / "sources.yaml"
         lines = [
@@ -96,7 +107,7 @@ class LoaSide:
 
     def argv(self, step: str) -> list[str]:
         force = ["--force"] if step != "full" else []
-        return [*loa_command(), "--config", str(self.config), "sync", "--json", *force]
+        return [*self.command, "--config", str(self.config), "sync", "--json", *force]
 
     def env(self) -> dict[str, str]:
         return dict(os.environ)
@@ -215,13 +226,16 @@ def run_profile(
     workers: int,
     per_host: int,
     timeout: float,
+    loa: list[str] | None = None,
     log: Any = print,
 ) -> list[Run]:
     """Every round: full (A/B/C), second fetch (A/B), no-change (A/B), on one server."""
     runs: list[Run] = []
     with ServerProcess(root / "corpus", profile=profile, seed=manifest.seed) as server:
         base = root / profile
-        sides: list[Side] = [LoaSide(base / "loa", server.url, manifest, workers=workers, per_host=per_host)]
+        sides: list[Side] = [
+            LoaSide(base / "loa", server.url, manifest, workers=workers, per_host=per_host, command=loa)
+        ]
         if newsboat:
             sides.append(NewsboatSide(base / "newsboat", server.url, manifest))
         extra: list[Side] = [BaselineSide(base / "baseline", server.url, manifest)] if baseline else []
@@ -463,6 +477,7 @@ def run_benchmark(
     timeout: float = 600.0,
     keep: Path | None = None,
     command: str = "",
+    loa: list[str] | None = None,
     log: Any = print,
 ) -> dict[str, Any]:
     """Generate the corpus, run every profile, and return raw runs, summary and machine details."""
@@ -487,6 +502,7 @@ def run_benchmark(
                 workers=workers,
                 per_host=per_host,
                 timeout=timeout,
+                loa=loa,
                 log=log,
             )
         return {
@@ -502,7 +518,7 @@ def run_benchmark(
                 "exact_copies": manifest.exact_copies,
                 "near_duplicates": manifest.near_duplicates,
             },
-            "loa": {"workers": workers, "per_host": per_host, "command": loa_command()},
+            "loa": {"workers": workers, "per_host": per_host, "command": loa or loa_command()},
             "rounds": rounds,
             "seconds": time.monotonic() - started,
             "summary": summarize(runs, len(manifest.feeds)),
@@ -526,6 +542,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--markdown", type=Path, help="write the results tables here")
     parser.add_argument("--keep", type=Path, help="work in this folder and keep it (default: a temp dir)")
     parser.add_argument("--strict", action="store_true", help="exit 1 if a target is missed")
+    parser.add_argument(
+        "--loa-command",
+        help="run this instead of the installed `loa` (e.g. an older checkout, for before/after figures)",
+    )
     args = parser.parse_args(argv)
 
     newsboat = False if args.no_newsboat else shutil.which("newsboat") is not None
@@ -543,6 +563,7 @@ def main(argv: list[str] | None = None) -> int:
         per_host=args.per_host,
         timeout=args.timeout,
         keep=args.keep,
+        loa=shlex.split(args.loa_command) if args.loa_command else None,
         command="python -m bench.sync_vs_newsboat " + " ".join(sys.argv[1:] if argv is None else argv),
     )
     text = markdown(report)
