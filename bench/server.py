@@ -58,6 +58,7 @@ class Stats:
     not_found: int = 0
     bytes: int = 0  # response body bytes sent (robots.txt excluded)
     robots: int = 0  # requests for /robots.txt
+    connections: int = 0  # TCP connections accepted (keep-alive reuses one for many requests)
     max_in_flight: int = 0  # most requests being answered at once, robots.txt included
 
     def as_dict(self) -> dict[str, int]:
@@ -160,6 +161,10 @@ class CorpusServer:
 
             def log_message(self, format: str, *args: object) -> None:
                 return
+
+            def setup(self) -> None:
+                super().setup()
+                server._count(connections=1)
 
             def do_GET(self) -> None:
                 if self.path.startswith("/_bench/"):

@@ -254,7 +254,8 @@ def _line(run: Run) -> str:
     return (
         f"{run.profile:8} r{run.round} {run.step:8} {run.side:8} {run.wall:7.2f} s  cpu {run.cpu:6.2f} s  "
         f"rss {run.main_peak_mb:4.0f}/{run.tree_peak_mb:4.0f} MB  load {run.load:4.1f}  req {s['requests']:4} cond {s['conditional']:4} "
-        f"304 {s['not_modified']:4} 200 {s['ok']:4} robots {s['robots']} {s['bytes'] / 1e6:6.1f} MB{flag}"
+        f"304 {s['not_modified']:4} 200 {s['ok']:4} robots {s['robots']} conn {s['connections']:3} "
+        f"{s['bytes'] / 1e6:5.1f} MB{flag}"
     )
 
 
