@@ -402,7 +402,8 @@ def markdown(report: dict[str, Any]) -> str:
         f"Corpus: {report['corpus']['feeds']} feeds × {report['corpus']['items_per_feed']} items "
         f"({report['corpus']['items']} items, {report['corpus']['mb']:.1f} MB of feeds, seed {report['corpus']['seed']}); "
         f"Loa `workers: {report['loa']['workers']}, per_host: {report['loa']['per_host']}`, newsboat `reload-threads 8`; "
-        f"{report['rounds']} rounds, medians.",
+        f"{report['rounds']} rounds, medians. Loa ran as `{' '.join(report['loa']['command'])}`; "
+        f"1-minute load average before runs: median {report['load']['median']:.1f}, max {report['load']['max']:.1f}.",
         "",
     ]
     for profile, fig in report["summary"].items():
@@ -521,6 +522,10 @@ def run_benchmark(
             },
             "loa": {"workers": workers, "per_host": per_host, "command": loa or loa_command()},
             "rounds": rounds,
+            "load": {
+                "median": statistics.median([r.load for r in runs]) if runs else 0.0,
+                "max": max((r.load for r in runs), default=0.0),
+            },
             "seconds": time.monotonic() - started,
             "summary": summarize(runs, len(manifest.feeds)),
             "runs": [asdict(r) for r in runs],
