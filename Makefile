@@ -20,8 +20,14 @@ demo: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check worker cli.py tests
+	$(BIN)/ruff format --check worker cli.py tests bench
 	$(BIN)/mypy
+
+# Every benchmark in bench/ (see bench/README.md); results land in data/bench/ (not committed).
+bench: $(STAMP)
+	bench/ensure-newsboat
+	$(BIN)/python -m bench.sync_vs_newsboat --profile both \
+		--json data/bench/sync_vs_newsboat.json --markdown data/bench/sync_vs_newsboat.md
 
 clean:
 	rm -rf $(VENV) data/demo .pytest_cache .mypy_cache .ruff_cache

@@ -193,10 +193,10 @@ def speed(
     with tempfile.TemporaryDirectory() as tmp:
         store = Store.open(Path(tmp) / "bench.db")
         now = datetime(2024, 1, 1, tzinfo=UTC)
-        store.db["sources"].insert(
+        store.db.table("sources").insert(
             {"id": "bench", "name": "bench", "kind": "feed", "url": "http://127.0.0.1/", "rank": 0, "enabled": 1}
         )
-        store.db["items"].insert_all(
+        store.db.table("items").insert_all(
             (
                 {
                     "id": r["id"],
@@ -226,7 +226,7 @@ def speed(
         results["rebuild_items"] = history
         timings = []
         for r in corpus[history:]:
-            store.db["items"].insert(
+            store.db.table("items").insert(
                 {
                     "id": r["id"],
                     "source_id": "bench",
@@ -246,7 +246,7 @@ def speed(
                     "story_id": r["id"],
                 }
             )
-            store.db["stories"].insert(
+            store.db.table("stories").insert(
                 {
                     "id": r["id"],
                     "canonical_item_id": r["id"],

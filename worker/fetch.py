@@ -5,6 +5,7 @@ The only module that imports `requests`; everything else receives `Fetched` valu
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import threading
@@ -29,6 +30,7 @@ from worker.models import Fetched
 log = logging.getLogger(__name__)
 
 _CHUNK = 64 * 1024
+_DRAIN_MAX = 64 * 1024  # unread bodies up to this size are read so the connection can be reused
 BODY_TIME_FACTOR = 4
 _POOL_SIZE = 16
 _MIB = 1024 * 1024
@@ -105,7 +107,10 @@ class Fetcher:
         self._session = requests.Session()
         self._session.headers["User-Agent"] = user_agent
         # Retries live in _exchange (they need Retry-After and the injected sleep), not in urllib3.
-        adapter = HTTPAdapter(pool_connections=_POOL_SIZE, pool_maxsize=_POOL_SIZE, max_retries=0)
+        # Keep-alive connections kept per host: at least per_host, or the extra ones would be
+        # dropped after each request (and urllib3 would warn "Connection pool is full").
+        pool_size = max(_POOL_SIZE, per_host)
+        adapter = HTTPAdapter(pool_connections=_POOL_SIZE, pool_maxsize=pool_size, max_retries=0)
         self._session.mount("http://", adapter)
         self._session.mount("https://", adapter)
 
@@ -365,11 +370,11 @@ class Fetcher:
                         allow_redirects=False,
                     )
                     try:
-                        body = (
-                            self._read_body(url, current, resp, cap, read_timeout)
-                            if 200 <= resp.status_code < 300
-                            else None
-                        )
+                        if 200 <= resp.status_code < 300:
+                            body: bytes | None = self._read_body(url, current, resp, cap, read_timeout)
+                        else:
+                            body = None
+                            _drain(resp)
                     finally:
                         resp.close()
             except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as exc:
@@ -526,6 +531,16 @@ def _read_some(resp: requests.Response) -> bytes:
         raise requests.exceptions.ContentDecodingError(exc) from exc
     except urllib3.exceptions.SSLError as exc:
         raise requests.exceptions.SSLError(exc) from exc
+
+
+def _drain(resp: requests.Response) -> None:
+    """Read the (empty or small) unread body of a 304, redirect or error, so that closing the
+    response hands its connection back to the pool instead of closing it: without this every
+    conditional request of a no-change run opened a new connection (a new TLS handshake)."""
+    declared = resp.headers.get("Content-Length", "")
+    if resp.status_code in (204, 304) or (declared.isdigit() and int(declared) <= _DRAIN_MAX):
+        with contextlib.suppress(urllib3.exceptions.HTTPError, OSError):
+            resp.raw.read(_DRAIN_MAX + 1, decode_content=False)
 
 
 def _check_scheme(url: str, current: str) -> None:

@@ -29,6 +29,8 @@ from worker.stories import link_items
 from worker.urls import canonical_url
 
 ProgressCallback = Callable[[SourceResult], None]
+# Adapter + normalise for one body; `worker.parallel.ParsePool.parse` runs it in a worker process.
+ParseFn = Callable[[Source, Fetched, tzinfo, datetime], tuple[Item, ...]]
 
 
 class FetchesUrls:
@@ -126,8 +128,12 @@ def extract(
     now: datetime,
     tz: tzinfo,
     reparse: bool = False,
+    parse: ParseFn | None = None,
 ) -> Extraction:
-    """Fetch and parse one source. Thread-safe: touches no database. Never raises LoaError."""
+    """Fetch and parse one source. Thread-safe: touches no database. Never raises LoaError.
+
+    `parse`, when given, does adapter + normalise for sources that fetch no article pages.
+    """
     started = time.monotonic()
     try:
         fetched = fetcher.get(
@@ -149,10 +155,13 @@ def extract(
             )
         if source.kind == "tiktok":
             entries, partial = _tiktok(source, fetched, fetcher, known_ids, tz)
+            items = tuple(normalize_entry(source, e, fetched_at=now, base_url=fetched.final_url) for e in entries)
+        elif parse is not None and not _fetches_articles(source):
+            items, partial = parse(source, fetched, tz, now), list[LoaError]()
         else:
             entries = adapter_for(source.kind)(source, fetched, tz)
             entries, partial = _enrich(source, entries, fetcher, known_ids, fetched, tz)
-        items = tuple(normalize_entry(source, e, fetched_at=now, base_url=fetched.final_url) for e in entries)
+            items = tuple(normalize_entry(source, e, fetched_at=now, base_url=fetched.final_url) for e in entries)
         # Partial article failures keep the old body hash so the next run parses again.
         return Extraction(
             source,
@@ -180,6 +189,10 @@ def _tiktok(
     return parse_tiktok(source, listing, tz, fetch=follow, seen=lambda guid: item_id(source.id, guid) in known_ids)
 
 
+def _fetches_articles(source: Source) -> bool:
+    return source.kind == "html" and source.html is not None and source.html.article is not None
+
+
 def _enrich(
     source: Source,
     entries: list[Entry],
@@ -189,7 +202,7 @@ def _enrich(
     tz: tzinfo,
 ) -> tuple[list[Entry], list[LoaError]]:
     """Fetch the article page of each entry not seen before (html sources with `article:`)."""
-    if source.kind != "html" or source.html is None or source.html.article is None:
+    if not _fetches_articles(source):
         return entries, []
     from worker.sources.html import parse_article
 
@@ -254,47 +267,54 @@ def sync(
 
     # Each source is saved as soon as it is parsed, so a kill -9 loses at most the sources in
     # flight. Network errors wait for the end: only then is it known whether every source failed.
-    extractions: list[Extraction] = []
+    # Big runs parse in worker processes (worker/parallel.py); every write stays on this thread.
+    done = 0
     deferred: list[Extraction] = []
     if due:
-        known = {s.id: store.known_item_ids(s.id) for s in due}
+        from worker.parallel import ParsePool, workers_for
+
+        # Only sources that fetch follow-up pages (articles, TikTok oEmbed) use the ids they already have.
+        known = {s.id: store.known_item_ids(s.id) for s in due if _fetches_articles(s) or s.kind == "tiktok"}
         workers = max(1, min(config.defaults.workers, len(due)))
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="loa-fetch") as pool:
+        with (
+            ParsePool(workers_for(len(due))) as parse_pool,
+            ThreadPoolExecutor(max_workers=workers, thread_name_prefix="loa-fetch") as pool,
+        ):
             futures = [
                 pool.submit(
                     extract,
                     source,
                     states.get(source.id, SourceState(id=source.id)),
                     fetcher,
-                    known_ids=known[source.id],
+                    known_ids=known.get(source.id, set()),
                     now=now,
                     tz=config.timezone,
+                    parse=parse_pool.parse if parse_pool.workers else None,
                 )
                 for source in due
             ]
             # Saves follow config (trust) order, so which copy founds a story never depends on
             # which server answered first; each is still saved as soon as its turn comes.
-            finished: dict[int, Extraction] = {}
+            arrived: dict[int, Extraction] = {}
             next_to_save = 0
             position = {id(f): i for i, f in enumerate(futures)}
-            for future in as_completed(futures):
-                finished[position[id(future)]] = future.result()
-                while next_to_save in finished:
-                    extraction = finished.pop(next_to_save)
+            for future in as_completed(list(futures)):
+                arrived[position[id(future)]] = future.result()
+                futures.remove(future)  # so a saved source's body and items are freed during the run
+                while next_to_save in arrived:
+                    extraction = arrived.pop(next_to_save)
                     next_to_save += 1
-                    extractions.append(extraction)
+                    done += 1
                     if _is_network_error(extraction):
                         deferred.append(extraction)
                         continue
-                    results[extraction.source.id] = _save(
-                        config, store, extraction, states, now=now, count_error=True, known=known[extraction.source.id]
-                    )
+                    results[extraction.source.id] = _save(config, store, extraction, states, now=now, count_error=True)
                     if on_result:
                         on_result(results[extraction.source.id])
 
-    network_down = len(extractions) >= 2 and len(deferred) == len(extractions)
+    network_down = done >= 2 and len(deferred) == done
     for extraction in deferred:
-        result = _save(config, store, extraction, states, now=now, count_error=not network_down, known=set())
+        result = _save(config, store, extraction, states, now=now, count_error=not network_down)
         results[extraction.source.id] = result
         if on_result:
             on_result(result)
@@ -327,7 +347,6 @@ def _save(
     *,
     now: datetime,
     count_error: bool,
-    known: set[str],
 ) -> SourceResult:
     source = extraction.source
     state = states.get(source.id, SourceState(id=source.id))
@@ -348,7 +367,7 @@ def _save(
         etag=fetched.etag if fetched and not extraction.partial_errors else None,
         last_modified=fetched.last_modified if fetched and not extraction.partial_errors else None,
         body_hash=extraction.body_hash,
-        got_new=error is None and any(item.id not in known for item in extraction.items),
+        got_new=error is None and bool(extraction.items) and store.has_unknown_items([i.id for i in extraction.items]),
         stale_after_seconds=source.stale_after_seconds,
     )
     if error is not None:

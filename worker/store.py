@@ -549,6 +549,10 @@ class Store:
             db.execute("PRAGMA foreign_keys = ON")
             db.enable_wal()
             db.execute("PRAGMA synchronous = NORMAL")
+            # Checkpoint every ~40 MB of WAL instead of ~4 MB: a big sync rewrites the same index
+            # pages again and again, and each checkpoint copied them all (storing the 10,000-item
+            # bench corpus: 3.2 s → 2.4 s, median of 4). Short-lived connections checkpoint on close.
+            db.execute("PRAGMA wal_autocheckpoint = 10000")
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(
                 f"cannot open the database {target}: {exc}",
@@ -610,20 +614,27 @@ class Store:
 
     def register_sources(self, sources: tuple[Source, ...]) -> None:
         """Make the sources table match the config's names, URLs and trust order; keep fetch state."""
+        registered = {row["id"]: row for row in self.db.query("select id, name, kind, url, rank, enabled from sources")}
         with self.transaction() as db:
             for source in sources:
-                db.table("sources").upsert(
-                    {
-                        "id": source.id,
-                        "name": source.name,
-                        "kind": source.kind,
-                        "url": source.url,
-                        "rank": source.rank,
-                        "enabled": int(source.enabled),
-                    },
-                    pk="id",
-                )
-                db.execute("update items set source_rank = ? where source_id = ?", [source.rank, source.id])
+                wanted = {
+                    "id": source.id,
+                    "name": source.name,
+                    "kind": source.kind,
+                    "url": source.url,
+                    "rank": source.rank,
+                    "enabled": int(source.enabled),
+                }
+                # Every run registers every source: write only what changed, so an unchanged config
+                # costs reads only (it used to rewrite each item's source_rank on every run).
+                old = registered.get(source.id)
+                if old != wanted:
+                    db.table("sources").upsert(wanted, pk="id")
+                if old is not None and old["rank"] != source.rank:
+                    db.execute(
+                        "update items set source_rank = ? where source_id = ? and source_rank is not ?",
+                        [source.rank, source.id, source.rank],
+                    )
 
     def source_state(self, source_id: str) -> SourceState:
         rows = list(self.db.query("select * from sources where id = ?", [source_id]))
@@ -688,7 +699,7 @@ class Store:
                 extra.update(link(outcome))
             if outcome.new_ids:
                 state = _replace_state(state, last_new_at=finished_at)
-            self.db.table("sources").update(
+            self._update_source(
                 source.id,
                 {
                     "etag": state.etag,
@@ -723,7 +734,8 @@ class Store:
                 new_ids=outcome.new_ids,
                 extra=extra,
             )
-            self.db.table("fetch_log").insert(
+            self._insert_row(
+                "fetch_log",
                 {
                     "source_id": source.id,
                     "started_at": iso_utc(started_at),
@@ -737,9 +749,58 @@ class Store:
                     "seconds": round(result.seconds, 3),
                     "error_kind": result.error_kind,
                     "error": str(result.error) if result.error else None,
-                }
+                },
             )
         return final, outcome
+
+    # Plain SQL for the two writes every source makes on every run, 304s included: sqlite-utils'
+    # update() and insert() re-read the schema on each call, which was most of a no-change run.
+    def _update_source(self, source_id: str, values: dict[str, Any]) -> None:
+        assignments = ", ".join(f"[{column}] = ?" for column in values)
+        self.db.execute(f"update sources set {assignments} where id = ?", [*values.values(), source_id])
+
+    def _insert_row(self, table: str, values: dict[str, Any]) -> None:
+        self._insert_rows(table, [values])
+
+    def _insert_rows(self, table: str, rows: list[dict[str, Any]], *, ignore: bool = False) -> None:
+        """Rows that all have the same keys, in one executemany."""
+        columns = list(rows[0])
+        names = ", ".join(f"[{column}]" for column in columns)
+        marks = ", ".join("?" * len(columns))
+        verb = "insert or ignore" if ignore else "insert"
+        self.db.conn.executemany(
+            f"{verb} into [{table}] ({names}) values ({marks})", [[row[c] for c in columns] for row in rows]
+        )
+
+    def has_unknown_items(self, ids: list[str]) -> bool:
+        """Whether any of `ids` is not stored yet (a source's run brought something new)."""
+        unique = list(dict.fromkeys(ids))
+        found = 0
+        for start in range(0, len(unique), 500):
+            chunk = unique[start : start + 500]
+            found += self.db.execute(
+                f"select count(*) from items where id in ({','.join('?' * len(chunk))})", chunk
+            ).fetchone()[0]
+        return found < len(unique)
+
+    def _new_items_without_copies(self, new_ids: list[str]) -> set[str]:
+        """New items that share neither URL nor content hash with any other item and that nothing
+        points at: `_merge_exact` would find a group of one for them, so it is skipped."""
+        if not new_ids:
+            return set()
+        marks = ",".join("?" * len(new_ids))
+        shared = {
+            row[0]
+            for row in self.db.execute(
+                f"""select i.id from items i where i.id in ({marks}) and (
+                      exists (select 1 from items o where o.url = i.url and o.id != i.id)
+                      or exists (select 1 from items o where o.content_hash = i.content_hash and o.id != i.id)
+                      or exists (select 1 from items o where o.duplicate_of = i.id)
+                      or i.duplicate_of is not null)""",
+                new_ids,
+            )
+        }
+        return set(new_ids) - shared
 
     def _save_items(self, source: Source, items: tuple[Item, ...]) -> SaveOutcome:
         new_ids: list[str] = []
@@ -758,22 +819,24 @@ class Store:
             if unique
             else {}
         )
+        new_rows: list[dict[str, Any]] = []
+        new_stories: list[dict[str, Any]] = []
+        touched: list[Item] = []
         for item in unique.values():
             row = item_to_row(item, source.rank)
             old = existing.get(item.id)
             if old is None:
                 row["story_id"] = item.id
-                table.insert(row)
-                self.db.table("stories").insert(
+                row["story_role"] = "canonical"
+                new_rows.append(row)
+                new_stories.append(
                     {
                         "id": item.id,
                         "canonical_item_id": item.id,
                         "title": item.title,
                         "created_at": row["fetched_at"],
                         "updated_at": row["fetched_at"],
-                    },
-                    pk="id",
-                    ignore=True,
+                    }
                 )
                 new_ids.append(item.id)
             elif old["content_hash"] != item.content_hash:
@@ -786,9 +849,16 @@ class Store:
                 updated_ids.append(item.id)
             else:
                 continue
-            if item.id in new_ids:
-                self.db.execute("update items set story_role = 'canonical' where id = ?", [item.id])
-            duplicate_ids.extend(self._merge_exact(item))
+            touched.append(item)
+        # One batch insert per source instead of two inserts per item (each of which re-read the
+        # schema): merging below sees every copy already stored, as it did item by item.
+        if new_rows:
+            self._insert_rows("items", new_rows)
+            self._insert_rows("stories", new_stories, ignore=True)
+        alone = self._new_items_without_copies(new_ids)
+        for item in touched:
+            if item.id not in alone:
+                duplicate_ids.extend(self._merge_exact(item))
         return SaveOutcome(tuple(new_ids), tuple(updated_ids), tuple(dict.fromkeys(duplicate_ids)))
 
     def _merge_exact(self, item: Item) -> list[str]:
@@ -1993,6 +2063,7 @@ SOURCE_COLUMNS = {
 
 
 def item_to_row(item: Item, rank: int) -> dict[str, Any]:
+    fetched_at = iso_utc(item.fetched_at)
     return {
         "id": item.id,
         "source_id": item.source_id,
@@ -2003,8 +2074,8 @@ def item_to_row(item: Item, rank: int) -> dict[str, Any]:
         "body_html": item.body_html,
         "body_text": item.body_text,
         "published_at": iso_utc(item.published_at),
-        "fetched_at": iso_utc(item.fetched_at),
-        "updated_at": iso_utc(item.fetched_at),
+        "fetched_at": fetched_at,
+        "updated_at": fetched_at,
         "content_hash": item.content_hash,
         "kind": item.kind.value,
         "image": item.image,

@@ -14,6 +14,9 @@ import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webelement import WebElement
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.publish.test_site import tamper
 from tests.publish_support import approve_all, publish_env
@@ -25,6 +28,13 @@ HOSTILE_BODY = (
     '<a href="javascript:window.__pwned=4" id="js-link">bấm</a><iframe src="javascript:parent.__pwned=5"></iframe>'
 )
 DOCS = Path(__file__).resolve().parents[2] / "docs"
+
+
+def follow(driver: webdriver.Chrome, element: WebElement) -> None:
+    """Click a link and wait for the next page: reading the old page would race the navigation."""
+    page = driver.find_element(By.TAG_NAME, "html")
+    element.click()
+    WebDriverWait(driver, 10).until(expected_conditions.staleness_of(page))
 
 
 @pytest.fixture
@@ -75,12 +85,12 @@ def test_site_in_a_real_browser(tmp_path: Path, site: tuple[Path, StaticServer],
         assert severe(browser) == []
         if os.environ.get("LOA_SCREENSHOTS"):
             browser.save_screenshot(str(DOCS / "screenshot-index.png"))
-        browser.find_element(By.LINK_TEXT, "Bản tin phòng chống lừa đảo trực tuyến số 1 (3–8/7/2023)").click()
+        follow(browser, browser.find_element(By.LINK_TEXT, "Bản tin phòng chống lừa đảo trực tuyến số 1 (3–8/7/2023)"))
         assert browser.current_url == base + "packs/so-1.html"
         assert browser.find_element(By.TAG_NAME, "h1").text.startswith("Bản tin phòng chống lừa đảo trực tuyến số 1")
         assert len(browser.find_elements(By.CSS_SELECTOR, "ol.pack-items > li")) == 5
         assert severe(browser) == []
-        browser.find_element(By.CSS_SELECTOR, f'a[href="../items/{hostile}.html"]').click()
+        follow(browser, browser.find_element(By.CSS_SELECTOR, f'a[href="../items/{hostile}.html"]'))
         assert browser.current_url == base + f"items/{hostile}.html"
         assert browser.execute_script("return window.__pwned === undefined")
         assert browser.title != "pwned"
@@ -89,11 +99,11 @@ def test_site_in_a_real_browser(tmp_path: Path, site: tuple[Path, StaticServer],
         links = browser.find_elements(By.CSS_SELECTOR, ".body a")
         assert all(not (a.get_attribute("href") or "").startswith("javascript:") for a in links)
         assert severe(browser) == []
-        browser.find_element(By.LINK_TEXT, "Chủ đề").click()
+        follow(browser, browser.find_element(By.LINK_TEXT, "Chủ đề"))
         assert browser.current_url == base + "topics/index.html"
-        browser.find_element(By.PARTIAL_LINK_TEXT, "Giả danh cơ quan công an").click()
+        follow(browser, browser.find_element(By.PARTIAL_LINK_TEXT, "Giả danh cơ quan công an"))
         assert "Cảnh báo thủ đoạn giả danh công an" in browser.find_element(By.TAG_NAME, "main").text
-        browser.find_element(By.LINK_TEXT, "Lưu trữ").click()
+        follow(browser, browser.find_element(By.LINK_TEXT, "Lưu trữ"))
         assert browser.find_element(By.TAG_NAME, "h1").text == "Lưu trữ"
         assert severe(browser) == []
         browser.get(base + "packs/so-1.html")
@@ -102,7 +112,7 @@ def test_site_in_a_real_browser(tmp_path: Path, site: tuple[Path, StaticServer],
         assert browser.execute_script("return window.__pwned === undefined")
     # Opened as plain files too.
     browser.get((out / "site" / "index.html").as_uri())
-    browser.find_element(By.PARTIAL_LINK_TEXT, "Bản tin phòng chống").click()
+    follow(browser, browser.find_element(By.PARTIAL_LINK_TEXT, "Bản tin phòng chống"))
     assert browser.current_url.endswith("/site/packs/so-1.html")
     assert (
         browser.execute_script("return getComputedStyle(document.querySelector('.site-header')).backgroundColor")

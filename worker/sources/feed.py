@@ -30,7 +30,7 @@ def _body(entry: Any) -> str:
     return ""
 
 
-def _is_image(media: Any) -> bool:
+def is_image_media(media: Any) -> bool:
     """media:content is an image if it says so, by `medium` or else by `type`; untyped counts as one."""
     medium, kind = str(media.get("medium") or ""), str(media.get("type") or "")
     return medium == "image" if medium else (not kind or kind.startswith("image/"))
@@ -40,7 +40,7 @@ def _image(entry: Any) -> str | None:
     for key in ("media_thumbnail", "media_content"):
         for media in entry.get(key) or []:
             url = media.get("url")
-            if url and (key == "media_thumbnail" or _is_image(media)):
+            if url and (key == "media_thumbnail" or is_image_media(media)):
                 return str(url)
     for enclosure in entry.get("enclosures") or []:
         if str(enclosure.get("type", "")).startswith("image/") and enclosure.get("href"):
@@ -72,6 +72,14 @@ def _charset(fetched: Fetched, body: bytes) -> str | None:
 
 
 def parse_feed(source: Source, fetched: Fetched, tz: tzinfo) -> list[Entry]:
+    """Entries of an RSS/Atom feed: plain UTF-8 RSS 2.0 / Atom 1.0 through lxml, the rest through feedparser."""
+    from worker.sources.fastfeed import parse_plain_feed
+
+    entries = parse_plain_feed(source, fetched)
+    return entries if entries is not None else parse_with_feedparser(source, fetched, tz)
+
+
+def parse_with_feedparser(source: Source, fetched: Fetched, tz: tzinfo) -> list[Entry]:
     import feedparser
 
     body = fetched.body or b""
