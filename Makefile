@@ -28,6 +28,8 @@ bench: $(STAMP)
 	bench/ensure-newsboat
 	$(BIN)/python -m bench.sync_vs_newsboat --profile both \
 		--json data/bench/sync_vs_newsboat.json --markdown data/bench/sync_vs_newsboat.md
+	$(BIN)/python -m bench.publish_fanout \
+		--json data/bench/publish_fanout.json --markdown data/bench/publish_fanout.md
 
 clean:
 	rm -rf $(VENV) data/demo .pytest_cache .mypy_cache .ruff_cache

@@ -42,3 +42,21 @@ def test_harness_runs_loa_and_counts_conditional_requests() -> None:
         # newsboat 2.21 keeps no validators from its first fetch: its third fetch is the conditional one.
         assert run("newsboat", "nochange")["server"]["not_modified"] == FEEDS
         assert "loa/newsboat nochange" in summary["ratios"]
+
+
+def test_publish_fanout_harness_counts_files_and_rewrites_nothing_the_second_time() -> None:
+    from bench.publish_fanout import run_benchmark as run_fanout
+
+    wards = 20
+    report = run_fanout(wards=wards, feeds=5, items=10, history=2, runs=1, log=lambda _: None)
+    assert report["first_publish"]["wards"] == wards and report["first_publish"]["written"] > 0
+    assert report["outputs"] == {"feeds": wards, "queues": wards}
+    assert report["setup"]["stored_items"] > 0 and all(n > 0 for n in report["setup"]["history_pack_stories"])
+    [new_pack] = report["one_new_pack"]
+    assert new_pack["new_stories"] > 0 and new_pack["written"] > 0 and new_pack["packs"] == 3
+    assert new_pack["queues"]["wards"] == wards and new_pack["queues"]["entries"] > 0
+    [again] = report["nothing_new"]
+    assert again["written"] == 0 and again["removed"] == 0 and again["mtime_changed"] == []
+    assert again["unchanged"] > 0 and again["files"] > wards
+    assert report["summary"]["nothing_new_written"] == 0
+    assert again["main_peak_mb"] > 0

@@ -16,7 +16,6 @@ from functools import lru_cache
 from typing import Any
 
 import numpy as np
-from datasketch import MinHash
 
 from worker.vietnamese import nfc, syllables
 
@@ -222,6 +221,9 @@ _MAX_HASH = np.uint64((1 << 32) - 1)
 @lru_cache(maxsize=8)
 def _permutations(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     # datasketch's permutation scheme (same a, b for a seed), applied to CRC-32s in one numpy step.
+    # Imported here: datasketch pulls in scipy (~0.4 s), which commands that never hash (publish) should not pay.
+    from datasketch import MinHash
+
     a, b = MinHash(num_perm=num_perm, seed=seed).permutations
     return np.asarray(a, dtype=np.uint64)[:, None], np.asarray(b, dtype=np.uint64)[:, None]
 

@@ -11,6 +11,7 @@ import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -39,7 +40,15 @@ class QueueResult:
     saved: dict[str, int] = field(default_factory=dict)  # inserted | updated | deleted rows
 
     def entries(self, ward: str) -> tuple[QueueEntry, ...]:
-        return next((p.entries for p in self.plans if p.ward == ward), ())
+        return self._by_ward.get(ward, ())
+
+    @cached_property
+    def _by_ward(self) -> dict[str, tuple[QueueEntry, ...]]:
+        # Looked up once per ward when rendering: a scan of every plan each time is quadratic in wards.
+        found: dict[str, tuple[QueueEntry, ...]] = {}
+        for each in self.plans:
+            found.setdefault(each.ward, each.entries)  # the first plan of a ward wins, as the scan did
+        return found
 
     def counts(self) -> dict[str, int]:
         out: dict[str, int] = {"entries": sum(len(p.entries) for p in self.plans)}

@@ -9,9 +9,10 @@ import html
 import math
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 
 DIGITS = ("không", "một", "hai", "ba", "bốn", "năm", "sáu", "bảy", "tám", "chín")
 
@@ -398,8 +399,12 @@ def speak_numbers(text: str, style: ReadingStyle) -> str:
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"”’)]*\s+(?=[\"“‘(]*[A-ZÀ-ỸĐ\d])")
 
 
+@lru_cache(maxsize=8192)
 def syllables(text: str) -> int:
-    """Vietnamese writes one syllable per word: count the tokens that hold a letter."""
+    """Vietnamese writes one syllable per word: count the tokens that hold a letter.
+
+    Cached: publish counts the same story scripts again for every ward that airs them.
+    """
     return sum(1 for token in text.split() if any(ch.isalpha() for ch in token))
 
 
@@ -420,6 +425,17 @@ def _opens_adverbial(words: list[str]) -> bool:
     return any(head == w or head.startswith(w + " ") for w in INTRODUCERS)
 
 
+def _by_length(phrases: Iterable[str]) -> tuple[tuple[int, frozenset[str]], ...]:
+    """Phrases grouped by word count: one join per length and position instead of one per phrase."""
+    groups: dict[int, set[str]] = {}
+    for phrase in phrases:
+        groups.setdefault(len(phrase.split()), set()).add(phrase)
+    return tuple((n, frozenset(group)) for n, group in sorted(groups.items()))
+
+
+_CONJUNCTIONS_BY_LENGTH = _by_length(CONJUNCTIONS)
+
+
 def _split_long(words: list[str], limit: int) -> list[list[str]]:
     """Cut at the comma or conjunction nearest the middle, keeping both halves at least 10 syllables long.
 
@@ -432,7 +448,7 @@ def _split_long(words: list[str], limit: int) -> list[list[str]]:
     clause_start = 0
     for i in range(1, len(words)):
         at_comma = words[i - 1].endswith((",", ";", ":"))
-        at_conjunction = any(" ".join(words[i : i + len(c.split())]).lower() == c for c in CONJUNCTIONS)
+        at_conjunction = any(" ".join(words[i : i + n]).lower() in group for n, group in _CONJUNCTIONS_BY_LENGTH)
         ok = (at_comma and not _opens_adverbial(words[clause_start:i])) or at_conjunction
         if ok and i >= 10 and len(words) - i >= 10 and (best is None or abs(i - middle) < abs(best - middle)):
             best = i
