@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import json
 import unicodedata
+from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from worker.vietnamese import normalize_tone, normalize_tones, slugify, split_hashtag, strip_diacritics, syllables
+from worker.vietnamese import (
+    _syllables_reference,
+    normalize_tone,
+    normalize_tones,
+    slugify,
+    split_hashtag,
+    strip_diacritics,
+    syllables,
+)
 
 WORDS = [
     "hòa",
@@ -101,3 +111,31 @@ def test_tone_style_invariance(text: str) -> None:
     )
     assert syllables(text) == syllables(old_style)
     assert normalize_tones(normalize_tones(text)) == normalize_tones(text)
+
+
+# -- the cached tokeniser gives exactly the reference tokeniser's tokens -----------------------------------
+
+_LABELLED = Path(__file__).parent / "fixtures" / "dedupe" / "labelled.jsonl"
+_VIET_CHARS = "aăâeêioôơuưyđbcdghklmnpqrstvx" + "àáảãạằắẳẵặầấẩẫậèéẻẽẹềếểễệìíỉĩịòóỏõọồốổỗộờớởỡợùúủũụừứửữựỳýỷỹỵ"
+_PIECES = st.text(
+    alphabet=_VIET_CHARS + _VIET_CHARS.upper() + " _#,.!?:-\n0123456789\u0300\u0301\u0303\u0309\u0323🙂", max_size=80
+)
+
+
+def test_cached_syllables_match_reference_on_labelled_set():
+    texts = []
+    for line in _LABELLED.read_text(encoding="utf-8").splitlines():
+        row = json.loads(line)
+        texts.extend(row.get(field) or "" for field in ("title", "summary", "body"))
+    assert texts
+    for text in texts:
+        for form in ("NFC", "NFD"):
+            variant = unicodedata.normalize(form, text)
+            assert syllables(variant) == _syllables_reference(variant)
+
+
+@given(st.lists(st.one_of(st.sampled_from(WORDS), _PIECES), max_size=12), st.sampled_from(["NFC", "NFD"]))
+def test_cached_syllables_match_reference_on_generated_text(parts, form):
+    text = unicodedata.normalize(form, " ".join(parts))
+    assert syllables(text) == _syllables_reference(text)
+    assert syllables(text) == _syllables_reference(text)  # second call answers from the cache

@@ -152,12 +152,22 @@ def _boilerplate_tokens(phrases: tuple[str, ...]) -> tuple[tuple[str, ...], ...]
     return tuple(sorted((t for t in tokens if t), key=lambda t: (-len(t), t)))
 
 
+@lru_cache(maxsize=64)
+def _boilerplate_ends(phrases: tuple[str, ...]) -> tuple[frozenset[str], frozenset[str]]:
+    """(first tokens, last tokens) of the boilerplate patterns: a pass can only strip if an end is one."""
+    patterns = _boilerplate_tokens(phrases)
+    return frozenset(p[0] for p in patterns), frozenset(p[-1] for p in patterns)
+
+
 def strip_boilerplate(tokens: list[str], phrases: tuple[str, ...]) -> list[str]:
     """Drop boilerplate phrases from both ends of a token list, repeatedly ("[Video] Cảnh báo: …")."""
     patterns = _boilerplate_tokens(phrases)
+    firsts, lasts = _boilerplate_ends(phrases)
     start, end = 0, len(tokens)
     changed = True
     while changed and start < end:
+        if tokens[start] not in firsts and tokens[end - 1] not in lasts:
+            break  # no pattern can match at either end, so this pass would change nothing
         changed = False
         for pattern in patterns:
             n = len(pattern)
@@ -211,7 +221,9 @@ def shingle_hashes(tokens: Sequence[str], size: int) -> frozenset[int]:
         return frozenset()
     if len(tokens) <= size:
         return frozenset([zlib.crc32(" ".join(tokens).encode())])
-    return frozenset(zlib.crc32(" ".join(tokens[i : i + size]).encode()) for i in range(len(tokens) - size + 1))
+    # Same values as crc32(" ".join(tokens[i : i + size]).encode()) for each i, without a Python-level loop.
+    grams = map(" ".join, zip(*(tokens[i:] for i in range(size)), strict=False))
+    return frozenset(map(zlib.crc32, map(str.encode, grams)))
 
 
 _MERSENNE = np.uint64((1 << 61) - 1)
@@ -883,11 +895,36 @@ class RebuildRows:
     frequencies: list[tuple[str, int]]  # ("", items counted) included
 
 
-def rebuild_rows(batch: SignedBatch, ids: Sequence[str], found: BulkClusters, config: DedupeConfig) -> RebuildRows:
+def _id_order(ids: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """(positions in id order, each position's rank in id order)."""
     n = len(ids)
     id_order = np.asarray(sorted(range(n), key=ids.__getitem__), dtype=np.int64)
     id_rank = np.empty(n, dtype=np.int64)
     id_rank[id_order] = np.arange(n)
+    return id_order, id_rank
+
+
+def band_rows(batch: SignedBatch, ids: Sequence[str], config: DedupeConfig) -> list[tuple[int, str]]:
+    """The (key, item) rows of `lsh_bands`, sorted by key then item; they need no clustering."""
+    n = len(ids)
+    id_rank = _id_order(ids)[1]
+    flat_keys = batch.keys.reshape(-1)
+    key_items = np.repeat(np.arange(n, dtype=np.int64), config.bands)
+    order = np.lexsort((id_rank[key_items], flat_keys))
+    return list(zip(flat_keys[order].tolist(), [ids[k] for k in key_items[order].tolist()], strict=True))
+
+
+def rebuild_rows(
+    batch: SignedBatch,
+    ids: Sequence[str],
+    found: BulkClusters,
+    config: DedupeConfig,
+    *,
+    bands: list[tuple[int, str]] | None = None,
+) -> RebuildRows:
+    """Index rows of a rebuild; `bands` when `band_rows` already built them."""
+    n = len(ids)
+    id_order, id_rank = _id_order(ids)
     vocabulary = found.vocabulary
     rare_bounds = np.searchsorted(found.posted_items, np.arange(n + 1)).tolist()
     posted_words = [vocabulary[t] for t in found.posted_terms.tolist()]
@@ -905,10 +942,8 @@ def rebuild_rows(batch: SignedBatch, ids: Sequence[str], found: BulkClusters, co
         )
         for k in id_order.tolist()
     ]
-    flat_keys = batch.keys.reshape(-1)
-    key_items = np.repeat(np.arange(n, dtype=np.int64), config.bands)
-    order = np.lexsort((id_rank[key_items], flat_keys))
-    bands = list(zip(flat_keys[order].tolist(), [ids[k] for k in key_items[order].tolist()], strict=True))
+    if bands is None:
+        bands = band_rows(batch, ids, config)
     order = np.lexsort((id_rank[found.posted_items], found.posted_terms))
     postings = list(
         zip(

@@ -1125,7 +1125,7 @@ class Store:
         self,
         *,
         signatures: list[tuple[str, int, bytes, str, str, str]],
-        bands: list[tuple[int, str]],
+        bands: list[tuple[int, str]] | None,
         postings: list[tuple[str, str]],
         frequencies: list[tuple[str, int]],
         assignments: list[tuple[str, str, str]],
@@ -1135,6 +1135,7 @@ class Store:
         """Replace every signature, band row, posting, frequency, story and story assignment in one transaction.
 
         Rows arrive sorted by primary key, so inserts append to the clustered trees instead of splitting pages.
+        `bands=None`: the band rows were already replaced (`replace_bands`) in the enclosing transaction.
         """
         stamp = iso_utc(now)
         with self.transaction():
@@ -1142,14 +1143,15 @@ class Store:
             # Trading crash safety for speed is fine inside this transaction: a crash rolls it back.
             conn.execute("PRAGMA cache_size = -200000")
             old_created = dict(conn.execute("select id, created_at from stories").fetchall())
-            for table in ("lsh_bands", "term_postings", "term_df", "item_signatures"):
+            for table in ("term_postings", "term_df", "item_signatures"):
                 conn.execute(f"delete from {table}")
+            if bands is not None:
+                self.replace_bands(bands)
             conn.executemany(
                 """insert into item_signatures (item_id, shingles, minhash, fingerprint, terms, rare)
                    values (?, ?, ?, ?, ?, ?)""",
                 signatures,
             )
-            conn.executemany("insert into lsh_bands (key, item_id) values (?, ?)", bands)
             conn.executemany("insert into term_postings (term, item_id) values (?, ?)", postings)
             conn.executemany("insert into term_df (term, df) values (?, ?)", frequencies)
             conn.executemany("update items set story_id = ?, story_role = ? where id = ?", assignments)
@@ -1158,6 +1160,17 @@ class Store:
                 "insert into stories (id, canonical_item_id, title, created_at, updated_at) values (?, ?, ?, ?, ?)",
                 [(sid, canonical, title, old_created.get(sid, stamp), stamp) for sid, canonical, title in stories],
             )
+
+    def replace_bands(self, bands: list[tuple[int, str]]) -> None:
+        """Replace every `lsh_bands` row (sorted by key, item) in one transaction (or the enclosing one).
+
+        sqlite3 releases the GIL while SQLite works, so another thread can compute meanwhile.
+        """
+        with self.transaction():
+            conn = self.db.conn
+            conn.execute("PRAGMA cache_size = -200000")
+            conn.execute("delete from lsh_bands")
+            conn.executemany("insert into lsh_bands (key, item_id) values (?, ?)", bands)
 
     def list_stories(self, limit: int | None = None) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         """Stories newest first, and the (id, story_id, kind, status, late_variant) of their items."""

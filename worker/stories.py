@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -21,6 +22,7 @@ from worker.dedupe import (
     Member,
     Signature,
     band_keys,
+    band_rows,
     best_match,
     best_retelling,
     cluster_bulk,
@@ -217,40 +219,46 @@ def rebuild(store: Store, config: DedupeConfig, *, now: datetime) -> dict[str, i
         workers=min(4, os.cpu_count() or 1),
     )
     linkable = np.fromiter((i not in pinned for i in ids), dtype=bool, count=len(ids))
-    found = cluster_bulk(batch, ids, linkable, config)
-    founders = found.founder.tolist()
-    cluster = {item_id: ids[founders[k]] for k, item_id in enumerate(ids)}
-    for row in items:
-        if row["duplicate_of"]:
-            cluster[row["id"]] = cluster.get(row["duplicate_of"], row["duplicate_of"])
-    _replay_overrides(store, items, cluster)
-    story_ids = _preserve_ids(items, cluster)
-    promoted = store.promotions()
-    members: dict[str, list[dict[str, Any]]] = {}
-    for row in items:
-        members.setdefault(story_ids[row["id"]], []).append(row)
-    story_rows: list[tuple[str, str, str]] = []  # (story id, canonical item id, title)
-    for story_id, rows in members.items():
-        latest = max((r["id"] for r in rows if r["id"] in promoted), key=lambda i: promoted[i], default=None)
-        canonical = story_canonical([_member(r) for r in rows], latest)
-        story_rows.append((story_id, canonical, next(r["title"] for r in rows if r["id"] == canonical)))
-    canonical_ids = {canonical for _, canonical, _ in story_rows}
-    index_rows = rebuild_rows(batch, ids, found, config)
-    roles = store.story_roles()
-    assignments = []
-    for row in items:
-        role = "canonical" if row["id"] in canonical_ids else "variant"
-        if (row["story_id"], roles.get(row["id"])) != (story_ids[row["id"]], role):
-            assignments.append((story_ids[row["id"]], role, row["id"]))
-    store.write_rebuild(
-        signatures=index_rows.signatures,
-        bands=index_rows.bands,
-        postings=index_rows.postings,
-        frequencies=index_rows.frequencies,
-        assignments=assignments,
-        stories=sorted(story_rows),
-        now=now,
-    )
+    bands = band_rows(batch, ids, config)
+    # One transaction: the band rows (the biggest table) are written while a thread clusters; sqlite3
+    # releases the GIL inside SQLite, so on two cores the write mostly hides behind the clustering.
+    with store.transaction(), ThreadPoolExecutor(max_workers=1) as pool:
+        clustering = pool.submit(cluster_bulk, batch, ids, linkable, config)
+        store.replace_bands(bands)
+        found = clustering.result()
+        founders = found.founder.tolist()
+        cluster = {item_id: ids[founders[k]] for k, item_id in enumerate(ids)}
+        for row in items:
+            if row["duplicate_of"]:
+                cluster[row["id"]] = cluster.get(row["duplicate_of"], row["duplicate_of"])
+        _replay_overrides(store, items, cluster)
+        story_ids = _preserve_ids(items, cluster)
+        promoted = store.promotions()
+        members: dict[str, list[dict[str, Any]]] = {}
+        for row in items:
+            members.setdefault(story_ids[row["id"]], []).append(row)
+        story_rows: list[tuple[str, str, str]] = []  # (story id, canonical item id, title)
+        for story_id, rows in members.items():
+            latest = max((r["id"] for r in rows if r["id"] in promoted), key=lambda i: promoted[i], default=None)
+            canonical = story_canonical([_member(r) for r in rows], latest)
+            story_rows.append((story_id, canonical, next(r["title"] for r in rows if r["id"] == canonical)))
+        canonical_ids = {canonical for _, canonical, _ in story_rows}
+        index_rows = rebuild_rows(batch, ids, found, config, bands=bands)
+        roles = store.story_roles()
+        assignments = []
+        for row in items:
+            role = "canonical" if row["id"] in canonical_ids else "variant"
+            if (row["story_id"], roles.get(row["id"])) != (story_ids[row["id"]], role):
+                assignments.append((story_ids[row["id"]], role, row["id"]))
+        store.write_rebuild(
+            signatures=index_rows.signatures,
+            bands=None,
+            postings=index_rows.postings,
+            frequencies=index_rows.frequencies,
+            assignments=assignments,
+            stories=sorted(story_rows),
+            now=now,
+        )
     return {"items": len(items), "stories": len(set(story_ids.values()))}
 
 

@@ -116,8 +116,40 @@ def split_hashtag(tag: str) -> list[str]:
     return [w.lower() for w in words]
 
 
+# Raw word (a `\\w+` run of NFC text) → its tokens after tone folding, "_" splitting and lowercasing.
+# Texts repeat a small vocabulary, so each distinct word is folded once; cleared when it grows too big.
+_WORD_TOKENS: dict[str, tuple[str, ...]] = {}
+_WORD_TOKENS_MAX = 500_000
+
+
+def _word_tokens(word: str) -> tuple[str, ...]:
+    tokens = _WORD_TOKENS.get(word)
+    if tokens is None:
+        if len(_WORD_TOKENS) >= _WORD_TOKENS_MAX:
+            _WORD_TOKENS.clear()
+        tokens = _WORD_TOKENS[word] = tuple(_words(normalize_tone(word)))
+    return tokens
+
+
 def syllables(text: str) -> list[str]:
-    """Lowercase syllable tokens in canonical tone style; punctuation and emoji dropped, hashtags split."""
+    """Lowercase syllable tokens in canonical tone style; punctuation and emoji dropped, hashtags split.
+
+    Same tokens as `_syllables_reference`: words are separated by non-word characters, so folding each
+    distinct word once (cached) and re-splitting it gives what folding the whole text and splitting does.
+    """
+    text = nfc(text)
+    if "#" in text:
+        return _syllables_reference(text)
+    cache = _WORD_TOKENS
+    tokens: list[str] = []
+    for word in _WORD.findall(text):
+        found = cache.get(word)
+        tokens.extend(found if found is not None else _word_tokens(word))
+    return tokens
+
+
+def _syllables_reference(text: str) -> list[str]:
+    """The straightforward `syllables`: fold the whole text, then split it (hashtags split into words)."""
     folded = normalize_tones(text)
     tokens: list[str] = []
     position = 0
