@@ -12,7 +12,7 @@ from cli import main
 from tests.conftest import write_config
 from worker.config import load_config
 from worker.errors import ConfigError
-from worker.text import slugify
+from worker.vietnamese import slugify
 from worker.wards import parse_wards, parse_wards_text
 
 ROOT = Path(__file__).resolve().parent.parent
