@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+import socket
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +20,27 @@ campaign: {name: "Tháng hành động tuyên truyền về nhận diện và ph
 defaults: {every: 30m, user_agent: "Loa-test/0.1", timeout: 5s, max_bytes: 1MiB, retries: 0}
 db: loa.db
 """
+
+
+_real_connect = socket.socket.connect
+
+
+def _loopback_only(self: socket.socket, address: object) -> None:
+    """Tests may only talk to this machine: a connection anywhere else is a bug in the test."""
+    if self.family in (socket.AF_INET, socket.AF_INET6) and isinstance(address, tuple):
+        host = str(address[0])
+        try:
+            allowed = ipaddress.ip_address(host.split("%")[0]).is_loopback
+        except ValueError:
+            allowed = host == "localhost"
+        if not allowed:
+            raise OSError(f"test tried to connect to {host}: only 127.0.0.1 / ::1 are allowed in tests")
+    _real_connect(self, address)  # type: ignore[arg-type]
+
+
+@pytest.fixture(autouse=True)
+def no_public_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(socket.socket, "connect", _loopback_only)
 
 
 @pytest.fixture
