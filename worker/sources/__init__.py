@@ -26,3 +26,15 @@ def adapter_for(kind: str) -> Adapter:
 
         return parse_json
     raise ParseError(f"no adapter for source kind {kind!r}")
+
+
+def missing_required(titles: int, links: int) -> str | None:
+    """Which required field ("title", then "link") no record had at all, or None.
+
+    A source whose title or link selector matches in no record is broken, never "0 new items".
+    """
+    if titles == 0:
+        return "title"
+    if links == 0:
+        return "link"
+    return None

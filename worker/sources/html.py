@@ -13,6 +13,7 @@ from bs4 import BeautifulSoup
 from worker.dates import parse_datetime
 from worker.errors import SourceBroken
 from worker.models import ArticleSpec, Attachment, Entry, Fetched, HtmlSpec, Source
+from worker.sources import missing_required
 from worker.sources.encoding import decode_body
 from worker.sources.selectors import select_all, select_html, select_value, select_values
 from worker.urls import canonical_url
@@ -61,8 +62,9 @@ def parse_listing(source: Source, fetched: Fetched, tz: tzinfo) -> list[Entry]:
                 image=_absolute(select_value(element, spec.image), fetched.final_url),
             )
         )
-    if titles == 0 or links == 0:
-        field, selector = ("title", spec.title) if titles == 0 else ("link", spec.link)
+    field = missing_required(titles, links)
+    if field is not None:
+        selector = spec.title if field == "title" else spec.link
         raise SourceBroken(
             f"selector `{selector}` (html.{field}) matched nothing in any of the {len(elements)} "
             f"`{spec.item}` elements on {fetched.final_url}",

@@ -10,6 +10,7 @@ from typing import Any
 from worker.dates import parse_datetime
 from worker.errors import ParseError, SourceBroken
 from worker.models import Entry, Fetched, JsonSpec, Source
+from worker.sources import missing_required
 from worker.sources.encoding import decode_body
 from worker.urls import canonical_url
 
@@ -103,8 +104,9 @@ def parse_json(source: Source, fetched: Fetched, tz: tzinfo) -> list[Entry]:
                 image=canonical_url(image, base) if image else None,
             )
         )
-    if records and (titles == 0 or links == 0):
-        field, path = ("title", spec.title) if titles == 0 else ("link", spec.link)
+    field = missing_required(titles, links) if records else None
+    if field is not None:
+        path = spec.title if field == "title" else spec.link
         raise SourceBroken(
             f"path `{path}` (json.{field}) is missing in all {len(records)} records from {fetched.final_url}",
             url=fetched.final_url,
