@@ -15,6 +15,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from worker import __version__
 from worker.broadcast import BroadcastWard, parse_quiet_days, parse_slots
+from worker.config_keys import check_keys as _check_keys
+from worker.config_keys import expect_mapping as _expect_mapping
 from worker.dedupe import DEFAULT_BOILERPLATE, DedupeConfig
 from worker.delivery.settings import Destination, SmtpSettings, parse_destinations, parse_smtp
 from worker.errors import ConfigError, ReviewError
@@ -239,12 +241,6 @@ class Config:
         raise ConfigError(f"no source with id {source_id!r}", hint=f"known sources: {known}")
 
 
-def _expect_mapping(value: object, path: str) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise ConfigError(f"expected a mapping, got {type(value).__name__}", path=path)
-    return value
-
-
 def _expect_str(value: object, path: str, *, required: bool = True) -> str:
     if value is None and not required:
         return ""
@@ -258,16 +254,6 @@ def _optional_str(mapping: dict[str, Any], key: str, path: str) -> str | None:
     if value is None:
         return None
     return _expect_str(value, f"{path}.{key}")
-
-
-def _check_keys(mapping: dict[str, Any], allowed: set[str], path: str) -> None:
-    unknown = sorted(set(mapping) - allowed)
-    if unknown:
-        raise ConfigError(
-            f"unknown key {unknown[0]!r}",
-            path=f"{path}.{unknown[0]}" if path else unknown[0],
-            hint=f"expected one of: {', '.join(sorted(allowed))}",
-        )
 
 
 def _expect_bool(value: object, path: str) -> bool:

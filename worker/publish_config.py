@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from worker.config_keys import check_keys, expect_mapping
 from worker.errors import ConfigError
 from worker.sanitize import nfc
 
@@ -35,16 +36,9 @@ class PackSchedule:
 def _mapping(value: object, path: str) -> dict[str, Any]:
     if value is None:
         return {}
-    if not isinstance(value, dict):
-        raise ConfigError(f"expected a mapping, got {type(value).__name__}", path=path)
-    unknown = sorted(set(value) - SECTION_KEYS[path])
-    if unknown:
-        raise ConfigError(
-            f"unknown key {unknown[0]!r}",
-            path=f"{path}.{unknown[0]}",
-            hint=f"expected one of: {', '.join(sorted(SECTION_KEYS[path]))}",
-        )
-    return value
+    data = expect_mapping(value, path)
+    check_keys(data, SECTION_KEYS[path], path)
+    return data
 
 
 SECTION_KEYS = {"site": {"title", "base_url", "description"}, "packs": {"auto", "at", "day", "series", "max"}}

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
 
+from worker.config_keys import check_keys, expect_mapping
 from worker.errors import ConfigError
 from worker.sanitize import nfc
 
@@ -51,16 +51,8 @@ def parse_report(value: object) -> ReportSettings:
     """`report: {parent, issuer, abbrev, place, signer: {title, name}, recipients: [...], remind_days}`."""
     if value is None:
         return ReportSettings()
-    if not isinstance(value, dict):
-        raise ConfigError(f"expected a mapping, got {type(value).__name__}", path="report")
-    data: dict[str, Any] = value
-    unknown = sorted(set(data) - REPORT_KEYS)
-    if unknown:
-        raise ConfigError(
-            f"unknown key {unknown[0]!r}",
-            path=f"report.{unknown[0]}",
-            hint=f"expected one of: {', '.join(sorted(REPORT_KEYS))}",
-        )
+    data = expect_mapping(value, "report")
+    check_keys(data, REPORT_KEYS, "report")
     strings: dict[str, str | None] = {}
     for key in ("issuer", "place"):
         strings[key] = _text(data[key], f"report.{key}") if data.get(key) is not None else None
@@ -76,14 +68,8 @@ def parse_report(value: object) -> ReportSettings:
     title: tuple[str, ...] = ()
     name = None
     if data.get("signer") is not None:
-        signer = data["signer"]
-        if not isinstance(signer, dict):
-            raise ConfigError(f"expected a mapping, got {type(signer).__name__}", path="report.signer")
-        extra = sorted(set(signer) - SIGNER_KEYS)
-        if extra:
-            raise ConfigError(
-                f"unknown key {extra[0]!r}", path=f"report.signer.{extra[0]}", hint="expected title, name"
-            )
+        signer = expect_mapping(data["signer"], "report.signer")
+        check_keys(signer, SIGNER_KEYS, "report.signer")
         if signer.get("title") is not None:
             title = tuple(line.upper() for line in _lines(signer["title"], "report.signer.title"))
         if signer.get("name") is not None:

@@ -14,6 +14,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from worker.config_keys import check_keys, expect_mapping
 from worker.errors import ConfigError
 from worker.models import ItemKind
 from worker.sanitize import nfc
@@ -108,15 +109,8 @@ def parse_slot(text: str, path: str) -> tuple[int, int, int]:
 
 
 def parse_ward(value: object, path: str, *, known_topics: set[str] | None = None) -> Ward:
-    if not isinstance(value, dict):
-        raise ConfigError(f"expected a mapping, got {type(value).__name__}", path=path)
-    unknown = sorted(set(value) - WARD_KEYS)
-    if unknown:
-        raise ConfigError(
-            f"unknown key {unknown[0]!r}",
-            path=f"{path}.{unknown[0]}",
-            hint=f"expected one of: {', '.join(sorted(WARD_KEYS))}",
-        )
+    value = expect_mapping(value, path)
+    check_keys(value, WARD_KEYS, path)
     ward_id = value.get("id")
     if not isinstance(ward_id, str) or not _SLUG.match(ward_id):
         raise ConfigError(

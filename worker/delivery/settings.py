@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from worker.config_keys import check_keys
 from worker.errors import ConfigError, LoaError
 
 DESTINATION_KINDS = ("http", "wordpress")
@@ -57,16 +58,6 @@ def secret(name: str | None, what: str) -> str:
     return value
 
 
-def _keys(data: dict[str, Any], allowed: set[str], path: str) -> None:
-    unknown = sorted(set(data) - allowed)
-    if unknown:
-        raise ConfigError(
-            f"unknown key {unknown[0]!r}",
-            path=f"{path}.{unknown[0]}",
-            hint=f"expected one of: {', '.join(sorted(allowed))}",
-        )
-
-
 def _env_name(data: dict[str, Any], key: str, path: str, *, required: bool) -> str | None:
     value = data.get(key)
     if value is None and not required:
@@ -98,7 +89,7 @@ def parse_destinations(value: object) -> tuple[Destination, ...]:
         path = f"destinations[{index}]"
         if not isinstance(entry, dict):
             raise ConfigError(f"expected a mapping, got {type(entry).__name__}", path=path)
-        _keys(entry, DESTINATION_KEYS, path)
+        check_keys(entry, DESTINATION_KEYS, path)
         dest_id = entry.get("id")
         if not isinstance(dest_id, str) or not _SLUG.match(dest_id):
             raise ConfigError(f"{dest_id!r} is not a slug", path=f"{path}.id", hint="lowercase ASCII and hyphens")
@@ -132,7 +123,7 @@ def parse_smtp(value: object) -> SmtpSettings | None:
         return None
     if not isinstance(value, dict):
         raise ConfigError(f"expected a mapping, got {type(value).__name__}", path="smtp")
-    _keys(value, SMTP_KEYS, "smtp")
+    check_keys(value, SMTP_KEYS, "smtp")
     host = value.get("host", "127.0.0.1")
     if not isinstance(host, str) or not host.strip():
         raise ConfigError(f"expected a host name, got {host!r}", path="smtp.host")
