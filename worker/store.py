@@ -272,6 +272,20 @@ def _m30_review(db: sqlite_utils.Database) -> None:
     )
 
 
+def _m31_approved_media(db: sqlite_utils.Database) -> None:
+    """Approval snapshots also keep what is shown beside the text: kind, image, attachments and player details.
+
+    Snapshots taken before this take the item's current values, the closest record there is.
+    """
+    table = db.table("approved_revisions")
+    for column in ("kind", "image", "attachments", "extra"):
+        table.add_column(column, str)
+    db.execute(
+        """update approved_revisions set (kind, image, attachments, extra) =
+               (select i.kind, i.image, i.attachments, i.extra from items i where i.id = approved_revisions.item_id)"""
+    )
+
+
 def _m40_packs(db: sqlite_utils.Database) -> None:
     """Packs of approved stories, their members, and wards imported with `loa wards import`."""
     db.table("packs").create(
@@ -485,6 +499,7 @@ MIGRATIONS: dict[int, Migration] = {
     21: _m21_near_duplicates,
     22: _m22_retellings,
     30: _m30_review,
+    31: _m31_approved_media,
     40: _m40_packs,
     50: _m50_queues,
     51: _m51_ward_broadcast,
@@ -1416,9 +1431,10 @@ class Store:
             # Publishing keeps the last approved revision even if the source changes it later.
             self.db.execute(
                 """insert into approved_revisions (item_id, revision, url, title, summary, body_html, body_text,
-                                                   broadcast_title, broadcast_text, approved_at, approved_by, audit_id)
+                                                   broadcast_title, broadcast_text, kind, image, attachments, extra,
+                                                   approved_at, approved_by, audit_id)
                    select id, revision, url, title, summary, body_html, body_text, broadcast_title, broadcast_text,
-                          ?, ?, ? from items where id = ?""",
+                          kind, image, attachments, extra, ?, ?, ? from items where id = ?""",
                 [at, actor.reviewer, audit_id, change.item_id],
             )
         return audit_id
@@ -1560,14 +1576,14 @@ class Store:
     # -- packs and publishing ---------------------------------------------------------------------
 
     def approved_rows(self) -> list[dict[str, Any]]:
-        """Approved items with the text of their LAST APPROVED revision (never the live source text).
+        """Approved items as of their LAST APPROVED revision: text, kind, image, attachments (never the live source's).
 
         This is the only query publishing and pack building read items through: an item that is not
         approved, or has no approval snapshot, cannot come out of it.
         """
         sql = """
-            select i.id, i.story_id, i.source_id, i.kind, i.published_at, i.source_rank, i.priority, i.topics,
-                   i.expires_at, i.image, i.attachments, i.extra, i.status, i.needs_review,
+            select i.id, i.story_id, i.source_id, r.kind, i.published_at, i.source_rank, i.priority, i.topics,
+                   i.expires_at, r.image, r.attachments, r.extra, i.status, i.needs_review,
                    r.id as approval_id, r.revision as approved_revision, r.url, r.title, r.summary, r.body_html,
                    r.broadcast_title, r.broadcast_text, r.approved_at, r.approved_by
             from items i
