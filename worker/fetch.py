@@ -14,7 +14,6 @@ import urllib.robotparser
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from email.utils import parsedate_to_datetime
 from types import TracebackType
 from typing import Any, Self
 from urllib.parse import urljoin, urlsplit
@@ -24,6 +23,7 @@ import urllib3.exceptions
 from requests.adapters import HTTPAdapter
 from requests.structures import CaseInsensitiveDict
 
+from worker.dates import retry_after_seconds
 from worker.errors import FetchError
 from worker.models import Fetched
 
@@ -455,7 +455,7 @@ class Fetcher:
         header = resp.headers.get("Retry-After")
         if header is None:
             return self._backoff(attempt)
-        delay = _parse_retry_after(header, resp.headers.get("Date"))
+        delay = retry_after_seconds(header, resp.headers.get("Date"))
         if delay is None:
             return self._backoff(attempt)
         if delay > self.max_retry_after:
@@ -581,22 +581,6 @@ def _parse_content_type(value: str) -> tuple[str, str | None]:
         if sep and key.strip().lower() == "charset":
             charset = val.strip().strip("\"'").lower() or None
     return media_type.strip().lower(), charset
-
-
-def _parse_retry_after(value: str, date_header: str | None) -> float | None:
-    """Seconds to wait, or None if unusable. An HTTP-date is measured against the response's
-    own Date header, which avoids both clock skew and reading the local clock."""
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    if not date_header:
-        return None
-    try:
-        retry_at = parsedate_to_datetime(value)
-        now = parsedate_to_datetime(date_header)
-        return max(0.0, (retry_at - now).total_seconds())
-    except (TypeError, ValueError):
-        return None
 
 
 def _when(header: str, delay: float) -> str:
