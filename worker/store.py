@@ -1300,6 +1300,37 @@ class Store:
                 [error, iso_utc(now), media_id],
             )
 
+    def media_list(
+        self, *, status: str | None = None, source_id: str | None = None, limit: int = 50
+    ) -> list[dict[str, Any]]:
+        """Media rows, newest first, optionally of one status and/or source."""
+        where = [c for c, v in (("status = ?", status), ("source_id = ?", source_id)) if v]
+        args = [v for v in (status, source_id) if v]
+        sql = "select * from media" + (" where " + " and ".join(where) if where else "") + " order by id desc limit ?"
+        return list(self.db.query(sql, [*args, limit]))
+
+    def media_summary(self) -> dict[str, dict[str, int]]:
+        """status → {files, bytes}."""
+        return {
+            row["status"]: {"files": int(row["files"]), "bytes": int(row["bytes"] or 0)}
+            for row in self.db.query("select status, count(*) as files, sum(bytes) as bytes from media group by status")
+        }
+
+    def media_paths(self) -> set[str]:
+        """Every stored file some media row points at."""
+        return {row[0] for row in self.db.execute("select distinct path from media where path is not null")}
+
+    def media_reopen(self, ids: list[int]) -> list[int]:
+        """Failed downloads (all of them when `ids` is empty) get their attempts back for the next sync."""
+        where = "status = 'failed'" + (f" and id in ({_marks(ids)})" if ids else "")
+        with self.transaction() as db:
+            reopened = [int(row[0]) for row in db.execute(f"select id from media where {where}", ids)]
+            if reopened:
+                db.execute(
+                    f"update media set status = 'pending', attempts = 0 where id in ({_marks(reopened)})", reopened
+                )
+        return reopened
+
     def item_media(self, item_id: str) -> list[dict[str, Any]]:
         return list(self.db.query("select * from media where item_id = ? order by id", [item_id]))
 
