@@ -31,6 +31,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from bench import corpus, measure
 from bench.server import ServerProcess
@@ -97,8 +98,15 @@ class LoaSide:
             "db: loa.db",
             "sources:",
         ]
+        # The corpus links articles and images on real public hosts: only the bench server's host is
+        # allowed, so images are recorded as off-domain and never downloaded (newsboat downloads
+        # none either, and a benchmark must not send DNS queries for public names).
+        host = urlsplit(url).hostname
         for feed in manifest.feeds:
-            lines.append(f'  - {{id: {feed.id}, name: "{feed.name}", kind: feed, url: "{url}{feed.path}"}}')
+            lines.append(
+                f'  - {{id: {feed.id}, name: "{feed.name}", kind: feed, url: "{url}{feed.path}", '
+                f'allowed_domains: ["{host}"]}}'
+            )
         self.config.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
     def reset(self) -> None:

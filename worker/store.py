@@ -931,9 +931,12 @@ class Store:
         return keep
 
     def set_story_roles(self, story_id: str) -> None:
+        # Only rows whose role changes are written: joining a big story changes two or three.
         self.db.execute(
             """update items set story_role = case when id = (select canonical_item_id from stories where id = :s)
-               then 'canonical' else 'variant' end where story_id = :s""",
+               then 'canonical' else 'variant' end where story_id = :s
+               and story_role is not (case when id = (select canonical_item_id from stories where id = :s)
+               then 'canonical' else 'variant' end)""",
             {"s": story_id},
         )
 
@@ -1043,7 +1046,7 @@ class Store:
         return bool(row[0])
 
     def story_is_approved(self, story_id: str) -> bool:
-        sql = "select count(*) from items where story_id = ? and status = 'approved'"
+        sql = "select exists (select 1 from items where story_id = ? and status = 'approved')"
         return bool(self.db.execute(sql, [story_id]).fetchone()[0])
 
     def story_canonical_id(self, story_id: str) -> str | None:
@@ -1064,13 +1067,39 @@ class Store:
             [variant_of, item_id, item_id],
         )
 
-    def story_members(self, story_id: str) -> list[dict[str, Any]]:
-        return list(self.db.query(f"select {STORY_COLUMNS} from items where story_id = ?", [story_id]))
+    def story_lead_candidates(self, story_id: str) -> tuple[list[dict[str, Any]], str | None]:
+        """The members that can lead a story, and its latest promoted member (None if none).
 
-    def latest_promotion(self, ids: list[str]) -> str | None:
-        sql = f"select item_id from story_overrides where action = 'promote' and item_id in ({_marks(ids)}) order by id desc limit 1"
-        row = self.db.execute(sql, ids).fetchone()
-        return str(row[0]) if row else None
+        `story_canonical` picks the least of (rank, published, fetched, id) within the first non-empty
+        group of: approved non-copies, non-copies, approved copies, copies. So the least member of each
+        group (at most four rows) decides exactly as all members would; a story of 1,000 items no
+        longer loads 1,000 rows (with their texts) each time an item joins it.
+        """
+        rows = self.db.query(
+            """select id, title, status, duplicate_of, source_rank, published_at, fetched_at from (
+                 select id, title, status, duplicate_of, source_rank, published_at, fetched_at,
+                   row_number() over (
+                     partition by coalesce(duplicate_of, '') = '', coalesce(status, '') = 'approved'
+                     order by coalesce(source_rank, 0), coalesce(published_at, ''), coalesce(fetched_at, ''), id
+                   ) as n
+                 from items where story_id = ?)
+               where n = 1""",
+            [story_id],
+        )
+        candidates = list(rows)
+        promoted = self.db.execute(
+            """select o.item_id from story_overrides o join items i on i.id = o.item_id
+               where o.action = 'promote' and i.story_id = ? order by o.id desc limit 1""",
+            [story_id],
+        ).fetchone()
+        if promoted is None:
+            return candidates, None
+        if all(row["id"] != promoted[0] for row in candidates):
+            candidates += self.db.query(
+                "select id, title, status, duplicate_of, source_rank, published_at, fetched_at from items where id = ?",
+                [promoted[0]],
+            )
+        return candidates, str(promoted[0])
 
     def promotions(self) -> dict[str, int]:
         """Promoted item → its latest promotion's override id."""

@@ -190,11 +190,11 @@ def _join(store: Store, target: str, source: str, *, now: datetime, newcomer: st
 
 def refresh_story(store: Store, story_id: str, *, now: datetime) -> None:
     """Recompute a story's canonical item, title and the roles of its items."""
-    members = store.story_members(story_id)
+    members, promoted = store.story_lead_candidates(story_id)
     if not members:
         store.delete_story(story_id)
         return
-    canonical = story_canonical([_member(m) for m in members], store.latest_promotion([m["id"] for m in members]))
+    canonical = story_canonical([_member(m) for m in members], promoted)
     title = next(m["title"] for m in members if m["id"] == canonical)
     store.put_story(story_id, canonical, title, now=now)
 
