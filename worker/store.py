@@ -927,17 +927,18 @@ class Store:
         self.db.execute(
             "update stories set canonical_item_id = ?, title = ? where id = ?", [canonical_item_id, title, keep]
         )
-        self.set_story_roles(keep)
+        self.set_story_roles(keep, canonical_item_id)
         return keep
 
-    def set_story_roles(self, story_id: str) -> None:
-        # Only rows whose role changes are written: joining a big story changes two or three.
+    def set_story_roles(self, story_id: str, canonical: str | None = None) -> None:
+        """Mark the story's canonical item (read from `stories` unless given) and the rest as variants."""
+        if canonical is None:
+            canonical = self.story_canonical_id(story_id)
+        # Only rows whose role changes are written: an item joining a big story changes two or three.
         self.db.execute(
-            """update items set story_role = case when id = (select canonical_item_id from stories where id = :s)
-               then 'canonical' else 'variant' end where story_id = :s
-               and story_role is not (case when id = (select canonical_item_id from stories where id = :s)
-               then 'canonical' else 'variant' end)""",
-            {"s": story_id},
+            """update items set story_role = case when id = :c then 'canonical' else 'variant' end
+               where story_id = :s and story_role is not (case when id = :c then 'canonical' else 'variant' end)""",
+            {"s": story_id, "c": canonical},
         )
 
     # -- near-duplicate stories (worker.stories orchestrates; decisions are in worker.dedupe) ----
@@ -1045,18 +1046,16 @@ class Store:
         ).fetchone()
         return bool(row[0])
 
-    def story_is_approved(self, story_id: str) -> bool:
-        sql = "select exists (select 1 from items where story_id = ? and status = 'approved')"
-        return bool(self.db.execute(sql, [story_id]).fetchone()[0])
-
     def story_canonical_id(self, story_id: str) -> str | None:
         row = self.db.execute("select canonical_item_id from stories where id = ?", [story_id]).fetchone()
         return str(row[0]) if row and row[0] else None
 
-    def move_story(self, target: str, source: str) -> None:
-        """Every item of story `source` joins `target`; `source` is deleted."""
+    def move_story(self, target: str, source: str) -> list[str]:
+        """Every item of story `source` joins `target`; `source` is deleted. Returns the ids moved."""
+        moved = [r[0] for r in self.db.execute("select id from items where story_id = ?", [source])]
         self.db.execute("update items set story_id = ? where story_id = ?", [target, source])
         self.db.execute("delete from stories where id = ?", [source])
+        return moved
 
     def mark_late_variant(self, item_id: str, variant_of: str) -> None:
         """Wards already heard this story: the variant (and its exact copies) is linked, never queued as new."""
@@ -1109,8 +1108,11 @@ class Store:
     def delete_story(self, story_id: str) -> None:
         self.db.execute("delete from stories where id = ?", [story_id])
 
-    def put_story(self, story_id: str, canonical: str, title: str, *, now: datetime) -> None:
-        """Create or update a story's row, then the roles of its items."""
+    def put_story(
+        self, story_id: str, canonical: str, title: str, *, now: datetime, changed: list[str] | None = None
+    ) -> None:
+        """Create or update a story's row, then the roles of its items (only of `changed` when given:
+        the caller knows every other member already has the right role)."""
         stamp = iso_utc(now)
         if self.db.execute("select 1 from stories where id = ?", [story_id]).fetchone():
             self.db.execute(
@@ -1122,7 +1124,14 @@ class Store:
                 "insert into stories (id, canonical_item_id, title, created_at, updated_at) values (?, ?, ?, ?, ?)",
                 [story_id, canonical, title, stamp, stamp],
             )
-        self.set_story_roles(story_id)
+        if changed is not None:
+            self.db.execute(
+                f"""update items set story_role = case when id = ? then 'canonical' else 'variant' end
+                    where story_id = ? and id in ({_marks(changed)})""",
+                [canonical, story_id, *changed],
+            )
+            return
+        self.set_story_roles(story_id, canonical)
 
     def story_created(self, ids: list[str]) -> dict[str, str]:
         sql = f"select id, created_at from stories where id in ({_marks(ids)})"

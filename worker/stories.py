@@ -10,6 +10,7 @@ import os
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import datetime
 from typing import Any
 
@@ -59,7 +60,12 @@ EXACT_CHECKS = 5
 
 
 def _sign(row: dict[str, Any], config: DedupeConfig) -> Signature:
-    return signature(row["title"] or "", row["summary"] or "", row["body_text"] or "", config)
+    return _signature(row["title"] or "", row["summary"] or "", row["body_text"] or "", config)
+
+
+# Linking signs each new item, then re-signs its likeliest earlier matches from their text: during a
+# sync those were mostly signed moments before. Keyed by the texts, so an edited item is signed anew.
+_signature = lru_cache(maxsize=1024)(signature)
 
 
 def _member(row: dict[str, Any]) -> Member:
@@ -180,12 +186,25 @@ def _join(store: Store, target: str, source: str, *, now: datetime, newcomer: st
     """Move every item of story `source` into story `target`; flag late variants of an approved story."""
     if target == source:
         return
-    approved = store.story_is_approved(target)
+    # Each story's lead candidates (see Store.story_lead_candidates) tell whether it holds an approved
+    # item, and together they are the candidates of the joined story: one read of the big story.
+    leads, promoted = store.story_lead_candidates(target)
+    joining, promoted_joining = store.story_lead_candidates(source)
+    approved = any((row["status"] or "") == "approved" for row in leads)
     canonical = store.story_canonical_id(target)
-    store.move_story(target, source)
+    moved = store.move_story(target, source)
     if newcomer and approved:
+        # Only turns 'new' into 'duplicate': neither is approved, so the candidates above still hold.
         store.mark_late_variant(newcomer, canonical or target)
-    refresh_story(store, target, now=now)
+    if promoted or promoted_joining or not leads + joining:
+        refresh_story(store, target, now=now)  # which promotion is the latest needs every member's
+        return
+    rows = leads + joining
+    lead = story_canonical([_member(m) for m in rows])
+    # Roles: set_story_roles keeps exactly one 'canonical' per story, so only the old and new
+    # canonical items and the items that just moved can change; the other members are not rewritten.
+    changed = list(dict.fromkeys([lead, *([canonical] if canonical else []), *moved]))
+    store.put_story(target, lead, next(m["title"] for m in rows if m["id"] == lead), now=now, changed=changed)
 
 
 def refresh_story(store: Store, story_id: str, *, now: datetime) -> None:
