@@ -115,3 +115,15 @@ def test_join_decides_as_a_refresh_of_every_member(
     assert store.db.execute("select count(*) from items where story_id = 'b'").fetchone()[0] == 0
     assert not store.has_story("b")
     _check(store, "a")
+
+
+@settings(max_examples=60, deadline=None)
+@given(story, st.lists(story, min_size=1, max_size=4))
+def test_joins_sharing_lead_candidates_decide_as_refreshes(target: list[dict[str, Any]], others: list[Any]) -> None:
+    store = _open()
+    _insert(store, "a", target, promote=set())
+    leads: dict[str, Any] = {}
+    for n, members in enumerate(others):
+        newcomer = _insert(store, f"n{n}x", members, promote=set())[0]
+        _join(store, "a", f"n{n}x", now=NOW, newcomer=newcomer, leads=leads)
+        _check(store, "a")

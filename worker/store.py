@@ -1046,6 +1046,10 @@ class Store:
         ).fetchone()
         return bool(row[0])
 
+    def item_title(self, item_id: str) -> str | None:
+        row = self.db.execute("select title from items where id = ?", [item_id]).fetchone()
+        return row[0] if row else None
+
     def story_canonical_id(self, story_id: str) -> str | None:
         row = self.db.execute("select canonical_item_id from stories where id = ?", [story_id]).fetchone()
         return str(row[0]) if row and row[0] else None
@@ -1072,11 +1076,11 @@ class Store:
         `story_canonical` picks the least of (rank, published, fetched, id) within the first non-empty
         group of: approved non-copies, non-copies, approved copies, copies. So the least member of each
         group (at most four rows) decides exactly as all members would; a story of 1,000 items no
-        longer loads 1,000 rows (with their texts) each time an item joins it.
+        longer loads 1,000 rows (with their texts) each time an item joins it. Titles are not read.
         """
         rows = self.db.query(
-            """select id, title, status, duplicate_of, source_rank, published_at, fetched_at from (
-                 select id, title, status, duplicate_of, source_rank, published_at, fetched_at,
+            """select id, status, duplicate_of, source_rank, published_at, fetched_at from (
+                 select id, status, duplicate_of, source_rank, published_at, fetched_at,
                    row_number() over (
                      partition by coalesce(duplicate_of, '') = '', coalesce(status, '') = 'approved'
                      order by coalesce(source_rank, 0), coalesce(published_at, ''), coalesce(fetched_at, ''), id
@@ -1095,7 +1099,7 @@ class Store:
             return candidates, None
         if all(row["id"] != promoted[0] for row in candidates):
             candidates += self.db.query(
-                "select id, title, status, duplicate_of, source_rank, published_at, fetched_at from items where id = ?",
+                "select id, status, duplicate_of, source_rank, published_at, fetched_at from items where id = ?",
                 [promoted[0]],
             )
         return candidates, str(promoted[0])
@@ -1109,7 +1113,7 @@ class Store:
         self.db.execute("delete from stories where id = ?", [story_id])
 
     def put_story(
-        self, story_id: str, canonical: str, title: str, *, now: datetime, changed: list[str] | None = None
+        self, story_id: str, canonical: str, title: str | None, *, now: datetime, changed: list[str] | None = None
     ) -> None:
         """Create or update a story's row, then the roles of its items (only of `changed` when given:
         the caller knows every other member already has the right role)."""
