@@ -6,6 +6,7 @@ Pure functions over small records: shingles, MinHash signatures, LSH band keys, 
 from __future__ import annotations
 
 import hashlib
+import heapq
 import math
 import re
 import zlib
@@ -373,6 +374,11 @@ def rank_candidates(hits: Iterable[str], limit: int = MAX_CANDIDATES) -> list[st
     for hit in hits:
         counts[hit] = counts.get(hit, 0) + 1
     return sorted(counts, key=lambda c: (-counts[c], c))[:limit]
+
+
+def rank_counted(counts: Iterable[tuple[str, int]], limit: int = MAX_CANDIDATES) -> list[str]:
+    """`rank_candidates` over hits the store already counted per id: (id, hits) pairs, each id once."""
+    return [item for item, _ in heapq.nsmallest(limit, counts, key=lambda c: (-c[1], c[0]))]
 
 
 @dataclass(frozen=True)

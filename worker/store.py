@@ -1009,9 +1009,10 @@ class Store:
                 [(t,) for t in [*terms, ""]],
             )
 
-    def band_hits(self, keys: list[int], item_id: str) -> list[str]:
-        sql = f"select item_id from lsh_bands where key in ({_marks(keys)}) and item_id != ?"
-        return [r[0] for r in self.db.execute(sql, [*keys, item_id])]
+    def band_hit_counts(self, keys: list[int], item_id: str) -> list[tuple[str, int]]:
+        """Items sharing any of these band keys, with how many: in a big story that is thousands of rows."""
+        sql = f"select item_id, count(*) from lsh_bands where key in ({_marks(keys)}) and item_id != ? group by item_id"
+        return [(r[0], r[1]) for r in self.db.execute(sql, [*keys, item_id])]
 
     def posting_hits(self, terms: list[str], item_id: str) -> list[str]:
         if not terms:

@@ -31,6 +31,7 @@ from worker.dedupe import (
     idf,
     query_terms,
     rank_candidates,
+    rank_counted,
     rarest,
     rebuild_rows,
     shingle_hashes,
@@ -159,7 +160,7 @@ def _near_match(
     store: Store, item_id: str, sig: Signature, keys: list[int], story_id: str, config: DedupeConfig
 ) -> tuple[str, str] | None:
     """(item, story) of the best earlier near-duplicate found through the LSH bands."""
-    candidates = rank_candidates(store.band_hits(keys, item_id))
+    candidates = rank_counted(store.band_hit_counts(keys, item_id))
     if not candidates:
         return None
     scored = sorted(
