@@ -234,11 +234,35 @@ _MAX_HASH = np.uint64((1 << 32) - 1)
 @lru_cache(maxsize=8)
 def _permutations(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     # datasketch's permutation scheme (same a, b for a seed), applied to CRC-32s in one numpy step.
-    # Imported here: datasketch pulls in scipy (~0.4 s), which commands that never hash (publish) should not pay.
+    a, b = _affine32(num_perm, seed) if _datasketch_major() >= 2 else _datasketch_permutations(num_perm, seed)
+    return np.asarray(a, dtype=np.uint64)[:, None], np.asarray(b, dtype=np.uint64)[:, None]
+
+
+def _affine32(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """datasketch 2's default ("affine32") permutations, drawn as it draws them (tests compare the two).
+
+    Importing datasketch pulls in scipy: ~0.4 s and ~50 MB in the syncing process, for two arrays.
+    """
+    gen = np.random.RandomState(seed)
+    a = gen.randint(0, 1 << 31, num_perm, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
+    b = gen.randint(0, 1 << 32, num_perm, dtype=np.uint32)
+    return a, b
+
+
+def _datasketch_permutations(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     from datasketch import MinHash
 
     a, b = MinHash(num_perm=num_perm, seed=seed).permutations
-    return np.asarray(a, dtype=np.uint64)[:, None], np.asarray(b, dtype=np.uint64)[:, None]
+    return np.asarray(a), np.asarray(b)
+
+
+def _datasketch_major() -> int:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return int(version("datasketch").split(".")[0])
+    except (PackageNotFoundError, ValueError):
+        return 0
 
 
 def minhash(hashes: Iterable[int], config: DedupeConfig) -> np.ndarray:
