@@ -1028,6 +1028,14 @@ class Store:
                   join items i on i.id = s.item_id where s.item_id in ({_marks(ids)})"""
         return list(self.db.query(sql, ids))
 
+    def minhashes_of(self, ids: list[str]) -> list[tuple[str, int, bytes]]:
+        """(item id, shingle count, minhash) of stored signatures. Unlike `signatures_of` it does not
+        read the item rows, whose story_id lies past the texts (overflow pages, for long articles)."""
+        if not ids:
+            return []
+        sql = f"select item_id, shingles, minhash from item_signatures where item_id in ({_marks(ids)})"
+        return [(r[0], r[1], r[2]) for r in self.db.conn.execute(sql, ids)]
+
     def story_candidates(self, ids: list[str], story_id: str) -> list[dict[str, Any]]:
         """Items among `ids` that are not already in `story_id`."""
         sql = f"select {STORY_COLUMNS} from items where id in ({_marks(ids)}) and story_id != ?"

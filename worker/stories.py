@@ -165,8 +165,8 @@ def _near_match(
         return None
     scored = sorted(
         (
-            (estimated_score(sig, s["shingles"], from_blob(s["minhash"]), config), s["item_id"])
-            for s in store.signatures_of(candidates)
+            (estimated_score(sig, size, from_blob(minhash), config), other)
+            for other, size, minhash in store.minhashes_of(candidates)
         ),
         reverse=True,
     )
