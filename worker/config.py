@@ -17,7 +17,7 @@ from worker import __version__
 from worker.broadcast import BroadcastWard, parse_quiet_days, parse_slots
 from worker.config_keys import check_keys as _check_keys
 from worker.config_keys import expect_mapping as _expect_mapping
-from worker.dedupe import DEFAULT_BOILERPLATE, DedupeConfig
+from worker.dedupe_config import DEFAULT_BOILERPLATE, DedupeConfig
 from worker.delivery.settings import Destination, SmtpSettings, parse_destinations, parse_smtp
 from worker.errors import ConfigError, ReviewError
 from worker.models import ArticleSpec, HtmlSpec, ItemKind, JsonSpec, Rule, RuleAction, Source, TikTokSpec, Topic

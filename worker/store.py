@@ -18,7 +18,7 @@ from typing import Any
 import sqlite_utils
 
 from worker.dates import from_iso, iso_utc
-from worker.dedupe import Copy, canonical_copy
+from worker.dedupe_config import Copy, canonical_copy
 from worker.errors import StoreError
 from worker.media import MediaWant
 from worker.models import Item, Source, SourceResult, Status
