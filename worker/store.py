@@ -620,9 +620,9 @@ class Store:
     def migrate(self) -> list[int]:
         """Apply pending migrations in order, each in its own transaction; returns the versions applied."""
         # Every command opens the store: an up-to-date database is checked with plain SQL.
-        if self.conn.execute("select 1 from sqlite_master where type = 'table' and name = '_migrations'").fetchone():
-            if {r[0] for r in self.conn.execute("select version from _migrations")} >= set(MIGRATIONS):
-                return []
+        known = self.conn.execute("select 1 from sqlite_master where type = 'table' and name = '_migrations'")
+        if known.fetchone() and {r[0] for r in self.conn.execute("select version from _migrations")} >= set(MIGRATIONS):
+            return []
         with self.transaction() as db:
             db.table("_migrations").create(
                 {"version": int, "name": str, "applied_at": str}, pk="version", if_not_exists=True

@@ -228,8 +228,8 @@ def _join(
     known = {} if leads is None else leads
     # Each story's lead candidates (see Store.story_lead_candidates) tell whether it holds an approved
     # item, and together they are the candidates of the joined story.
-    rows, promoted = known.pop(target, None) or store.story_lead_candidates(target)
-    joining, promoted_joining = known.pop(source, None) or store.story_lead_candidates(source)
+    rows, promoted = known.pop(target) if target in known else store.story_lead_candidates(target)
+    joining, promoted_joining = known.pop(source) if source in known else store.story_lead_candidates(source)
     approved = any((row["status"] or "") == "approved" for row in rows)
     canonical = store.story_canonical_id(target)
     moved = store.move_story(target, source)
