@@ -118,6 +118,8 @@ class Fetcher:
         self._host_slots: dict[str, threading.BoundedSemaphore] = {}
         self._robots: dict[str, _RobotsRules] = {}
         self._robots_locks: dict[str, threading.Lock] = {}
+        # Origins whose robots.txt failed with a network error in this run (DNS, refused, timeout).
+        self._unreachable: dict[str, FetchError] = {}
 
     def __enter__(self) -> Self:
         return self
@@ -327,22 +329,33 @@ class Fetcher:
             if cached is None:
                 netloc = parts.netloc.rsplit("@", 1)[-1].lower()
                 robots_url = f"{scheme}://{netloc}/robots.txt"
-                cached = self._load_robots(url, robots_url)
-                # Fetch failures are not cached: the next get may find the site reachable again.
+                down = self._unreachable.get(origin)
+                if down is not None:
+                    raise self._robots_error(url, robots_url, down)
+                try:
+                    cached = self._load_robots(robots_url)
+                except FetchError as exc:
+                    # A host that cannot be reached (DNS, refused, timeout) is not asked again in this
+                    # run: each of its other files (a feed's 300 images) would wait out the same
+                    # failure in turn behind the origin lock. Other failures are not cached; the next
+                    # run (a new Fetcher) tries every host again.
+                    if exc.kind == "network":
+                        self._unreachable[origin] = exc
+                    raise self._robots_error(url, robots_url, exc) from exc
                 self._robots[origin] = cached
             return cached
 
-    def _load_robots(self, url: str, robots_url: str) -> _RobotsRules:
-        try:
-            resp = self._follow(robots_url, {}, cap=self.max_bytes, read_timeout=self.timeout, respect_robots=False)
-        except FetchError as exc:
-            raise FetchError(
-                f"could not fetch {robots_url} before fetching {url}: {exc.message}",
-                url=url,
-                kind=exc.kind,
-                hint=exc.hint,
-                status=exc.status,
-            ) from exc
+    def _robots_error(self, url: str, robots_url: str, exc: FetchError) -> FetchError:
+        return FetchError(
+            f"could not fetch {robots_url} before fetching {url}: {exc.message}",
+            url=url,
+            kind=exc.kind,
+            hint=exc.hint,
+            status=exc.status,
+        )
+
+    def _load_robots(self, robots_url: str) -> _RobotsRules:
+        resp = self._follow(robots_url, {}, cap=self.max_bytes, read_timeout=self.timeout, respect_robots=False)
         # RFC 9309 §2.3.1.3-4: 4xx means "no rules", 5xx means "disallow everything". A 429 still
         # counts as unreachable: it is the site asking us to slow down, not saying it has no rules.
         if resp.status >= 500 or resp.status == 429:
