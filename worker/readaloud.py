@@ -476,17 +476,25 @@ def to_sentences(text: str, options: ReadingOptions) -> list[str]:
     out: list[str] = []
     for paragraph in text.split("\n"):
         for raw in _SENTENCE_END.split(paragraph):
-            spoken = re.sub(r"\s+", " ", speak_numbers(raw, options.style))
-            spoken = re.sub(r"\s+([.,;:!?])", r"\1", spoken)
-            spoken = re.sub(r"[^\w\s.,;:!?\"“”'()\-–" + _GROUP_SEP + "]", "", spoken)
-            spoken = _drop_dangling(re.sub(r"\(\s*\)", "", spoken).strip())
-            if not syllables(spoken):
-                continue
-            for part in _split_long(spoken.split(), options.max_sentence_syllables):
-                sentence = _finish(" ".join(part))
-                if sentence:
-                    out.append(unicodedata.normalize("NFC", sentence.replace(_GROUP_SEP, ",")))
+            out += _spoken_sentence(raw, options.style, options.max_sentence_syllables)
     return out
+
+
+@lru_cache(maxsize=65536)
+def _spoken_sentence(raw: str, style: ReadingStyle, limit: int) -> tuple[str, ...]:
+    # Cached: every ward's intro and outro repeat the same date and closing sentences around its own name.
+    spoken = re.sub(r"\s+", " ", speak_numbers(raw, style))
+    spoken = re.sub(r"\s+([.,;:!?])", r"\1", spoken)
+    spoken = re.sub(r"[^\w\s.,;:!?\"“”'()\-–" + _GROUP_SEP + "]", "", spoken)
+    spoken = _drop_dangling(re.sub(r"\(\s*\)", "", spoken).strip())
+    if not syllables(spoken):
+        return ()
+    out: list[str] = []
+    for part in _split_long(spoken.split(), limit):
+        sentence = _finish(" ".join(part))
+        if sentence:
+            out.append(unicodedata.normalize("NFC", sentence.replace(_GROUP_SEP, ",")))
+    return tuple(out)
 
 
 def speak(text: str, options: ReadingOptions | None = None) -> str:

@@ -475,6 +475,36 @@ def _m51_ward_broadcast(db: sqlite_utils.Database) -> None:
     db.table("wards").add_column("daily_cap", str)
 
 
+def _m52_queue_tokens(db: sqlite_utils.Database) -> None:
+    """A random token per ward, renewed by triggers on any change to its queue_entries (plan, ack, fixture).
+
+    Publish stores the token with the ward's fingerprint: the same token means the same rows, unread.
+    """
+    db.execute("create table if not exists queue_tokens (ward text primary key, token text not null)")
+    renew = "insert or replace into queue_tokens (ward, token) values ({ward}, lower(hex(randomblob(8))))"
+    db.execute(
+        "create trigger if not exists queue_tokens_insert after insert on queue_entries begin "
+        + renew.format(ward="new.ward")
+        + "; end"
+    )
+    db.execute(
+        "create trigger if not exists queue_tokens_update after update on queue_entries begin "
+        + renew.format(ward="old.ward")
+        + "; "
+        + renew.format(ward="new.ward")
+        + "; end"
+    )
+    db.execute(
+        "create trigger if not exists queue_tokens_delete after delete on queue_entries begin "
+        + renew.format(ward="old.ward")
+        + "; end"
+    )
+    db.execute(
+        "insert or replace into queue_tokens (ward, token) "
+        "select distinct ward, lower(hex(randomblob(8))) from queue_entries"
+    )
+
+
 # Versions are spaced by feature so that work landing in parallel does not collide:
 # 1-9 sync, 10-19 media and health, 20-29 stories, 30-39 review, 40-49 packs and publish,
 # 50-59 broadcast, 60-69 ward desk, 70-79 report, 80-89 deliveries.
@@ -488,6 +518,7 @@ MIGRATIONS: dict[int, Migration] = {
     40: _m40_packs,
     50: _m50_queues,
     51: _m51_ward_broadcast,
+    52: _m52_queue_tokens,
     60: _m60_ward_desk,
     70: _m70_report,
     80: _m80_deliveries,
@@ -2058,6 +2089,54 @@ class Store:
                 counts["deleted"] += int(cursor.rowcount)
         return counts
 
+
+    def queue_tokens(self) -> dict[str, str]:
+        """Ward → the token its queue_entries rows last changed under (see _m52_queue_tokens)."""
+        return {str(ward): str(token) for ward, token in self.db.execute("select ward, token from queue_tokens")}
+
+    def queue_rows_of(self, wards: list[str]) -> dict[str, list[dict[str, Any]]]:
+        """The rows of these wards only, each ward's in airing order (as queue_rows gives them)."""
+        found: dict[str, list[dict[str, Any]]] = {ward: [] for ward in wards}
+        for start in range(0, len(wards), 500):
+            chunk = wards[start : start + 500]
+            sql = (
+                f"select * from queue_entries where ward in ({','.join('?' * len(chunk))}) "
+                "order by ward, date, slot, position, id"
+            )
+            for row in self.db.query(sql, chunk):
+                found[str(row["ward"])].append(row)
+        return found
+
+    def apply_queue_changes(
+        self,
+        inserts: list[dict[str, Any]],
+        updates: list[dict[str, Any]],
+        deletes: list[str],
+        *,
+        now: datetime,
+    ) -> dict[str, int]:
+        """Write a diff a publish computed against rows it read in the same transaction; acked rows are never touched.
+
+        Updates and deletes, like save_queue's, only apply to rows still `queued`.
+        """
+        counts = {"inserted": 0, "updated": 0, "deleted": 0}
+        stamp = iso_utc(now)
+        with self.transaction() as db:
+            if inserts:
+                db.table("queue_entries").insert_all([{**row, "created_at": stamp, "updated_at": stamp} for row in inserts])
+                counts["inserted"] = len(inserts)
+            by_columns: dict[tuple[str, ...], list[list[Any]]] = {}
+            for row in updates:
+                columns = tuple(k for k in row if k not in ("id", "status"))
+                by_columns.setdefault(columns, []).append([*(row[k] for k in columns), stamp, row["id"]])
+            for columns, params in by_columns.items():
+                sets = ", ".join(f"[{k}] = ?" for k in columns)
+                sql = f"update queue_entries set {sets}, updated_at = ? where id = ? and status = 'queued'"
+                counts["updated"] += int(db.conn.executemany(sql, params).rowcount)
+            if deletes:
+                sql = "delete from queue_entries where id = ? and status = 'queued'"
+                counts["deleted"] = int(db.conn.executemany(sql, [[eid] for eid in deletes]).rowcount)
+        return counts
 
 SOURCE_COLUMNS = {
     "guid",
