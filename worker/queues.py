@@ -238,7 +238,9 @@ def _digest(parts: Iterable[str]) -> str:
 
 def _story_print(story: BroadcastStory) -> str:
     t = story.text
-    return repr((t.id, t.title, t.lead, t.broadcast_title, t.broadcast_text, t.source, story.priority.value, story.pack))
+    return repr(
+        (t.id, t.title, t.lead, t.broadcast_title, t.broadcast_text, t.source, story.priority.value, story.pack)
+    )
 
 
 def row_shape(ward: str, rows: Sequence[dict[str, Any]]) -> str:
@@ -335,7 +337,9 @@ def refresh(
             else:
                 todo.append((ward, view))
         if not todo:
-            return QueueResult(kept=tuple(kept), states=states, saved=dict.fromkeys(("inserted", "updated", "deleted"), 0))
+            return QueueResult(
+                kept=tuple(kept), states=states, saved=dict.fromkeys(("inserted", "updated", "deleted"), 0)
+            )
         # Rows: a ward whose token is the one its shape was recorded with needs none unless it leads a class.
         shapes: dict[str, str] = {}
         for _ward, view in todo:
@@ -427,7 +431,8 @@ def refresh(
             tokens = store.queue_tokens()
             for each in planned:
                 rows_after = sorted(
-                    (entry_row(e) for e in each.plan.entries), key=lambda r: (r["date"], r["slot"], r["position"], r["id"])
+                    (entry_row(e) for e in each.plan.entries),
+                    key=lambda r: (r["date"], r["slot"], r["position"], r["id"]),
                 )
                 shape = row_shape(each.plan.ward, rows_after)
                 unplaced = each.plan.counts().get("unplaced", 0)

@@ -2089,7 +2089,6 @@ class Store:
                 counts["deleted"] += int(cursor.rowcount)
         return counts
 
-
     def queue_tokens(self) -> dict[str, str]:
         """Ward → the token its queue_entries rows last changed under (see _m52_queue_tokens)."""
         return {str(ward): str(token) for ward, token in self.db.execute("select ward, token from queue_tokens")}
@@ -2123,7 +2122,9 @@ class Store:
         stamp = iso_utc(now)
         with self.transaction() as db:
             if inserts:
-                db.table("queue_entries").insert_all([{**row, "created_at": stamp, "updated_at": stamp} for row in inserts])
+                db.table("queue_entries").insert_all(
+                    [{**row, "created_at": stamp, "updated_at": stamp} for row in inserts]
+                )
                 counts["inserted"] = len(inserts)
             by_columns: dict[tuple[str, ...], list[list[Any]]] = {}
             for row in updates:
@@ -2137,6 +2138,7 @@ class Store:
                 sql = "delete from queue_entries where id = ? and status = 'queued'"
                 counts["deleted"] = int(db.conn.executemany(sql, [[eid] for eid in deletes]).rowcount)
         return counts
+
 
 SOURCE_COLUMNS = {
     "guid",

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from worker.dates import from_iso, iso_utc
 from worker.faults import crash_point
-from worker.publish.feeds import FeedState, render_site_feeds, render_ward_feeds
+from worker.publish.feeds import FeedsOutput, FeedState, render_site_feeds, render_ward_feeds
 from worker.publish.model import PublishedPack, Snapshot, pack_hash, pack_items, story_leads
 from worker.publish.site import render_site
 from worker.queues import WardQueueState, queue_audio, queue_files, refresh
@@ -281,6 +281,57 @@ def _same(path: Path, data: bytes) -> bool:
         return False
 
 
+def _feed_state(state: FeedState) -> dict[str, str]:
+    extra = {"inputs": state.inputs} if state.inputs else {}
+    return {"fingerprint": state.fingerprint, "updated": state.updated, **extra}
+
+
+_RENDERERS = ("publish", "sanitize.py", "publish_config.py", "dates.py")
+
+
+def _code_print() -> str:
+    """The rendering code itself (this package, its templates, the sanitiser): a new release re-renders the site."""
+    worker = Path(__file__).resolve().parent.parent
+    digest = hashlib.sha256()
+    for name in _RENDERERS:
+        found = sorted(p for p in (worker / name).rglob("*") if p.is_file()) if name == "publish" else [worker / name]
+        for path in found:
+            if path.suffix in (".py", ".html", ".css", ".svg", ".js"):
+                digest.update(f"{path.relative_to(worker)}\n".encode())
+                digest.update(path.read_bytes())
+    return digest.hexdigest()[:32]
+
+
+def site_fingerprint(snapshot: Snapshot, tz: Any, copies: dict[str, Path]) -> str:
+    """Everything site/ is rendered from (not the wards): equal fingerprints, equal pages and site feeds."""
+    parts = [
+        _code_print(),
+        str(tz),
+        repr(snapshot.site),
+        # A pack published this time carries `now`; read back next time it has the stored second precision.
+        repr(
+            [
+                (p.id, p.number, p.title, p.revision, iso_utc(p.published_at), iso_utc(p.updated_at))
+                for p in snapshot.packs
+            ]
+        ),
+        repr([(p.items, p.withdrawn) for p in snapshot.packs]),
+        repr(snapshot.topics),
+        repr(sorted(snapshot.media.items())),
+        repr(snapshot.has_media_store),
+        repr(sorted((path, str(source)) for path, source in copies.items())),
+    ]
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:32]
+
+
+def _all_present(target: Path, paths: list[str]) -> bool:
+    by_folder: dict[str, set[str]] = {}
+    for path in paths:
+        folder, _slash, name = path.rpartition("/")
+        by_folder.setdefault(folder, set()).add(name)
+    return bool(paths) and all(_listing(target / folder) >= names for folder, names in by_folder.items())
+
+
 def _listing(folder: Path) -> set[str]:
     try:
         return set(os.listdir(folder))
@@ -322,17 +373,25 @@ def publish(
     try:
         snapshot, updates, copies = gather(config, store, now=now, wards=wards)
         report.items = len(snapshot.items)
-        for path, data in render_site(snapshot, config.timezone).items():
-            writer.offer(f"site/{path}", data)
-        site_feeds = render_site_feeds(snapshot, now=now, previous=previous_feeds)
+        site_print = site_fingerprint(snapshot, config.timezone, copies)
+        site_before = [path for path in previous_files if path.startswith("site/")]
+        if manifest.get("site") == site_print and "site" in previous_feeds and _all_present(target, site_before):
+            # Nothing the site renders from changed: its pages, feeds and media copies stay as they are.
+            site_feeds = FeedsOutput(states={"site": previous_feeds["site"]})
+            writer.hashes.update({path: previous_files[path] for path in site_before})
+            report.unchanged += len(site_before)
+        else:
+            for path, data in render_site(snapshot, config.timezone).items():
+                writer.offer(f"site/{path}", data)
+            site_feeds = render_site_feeds(snapshot, now=now, previous=previous_feeds)
+            for path, source in copies.items():
+                writer.offer(path, source.read_bytes())
         feed_names = _listing(target / "feeds")
         existing = {p for p in previous_files if p.startswith("feeds/") and p[len("feeds/") :] in feed_names}
         ward_feeds = render_ward_feeds(snapshot, now=now, previous=previous_feeds, existing=existing)
         for path, data in (*site_feeds.files.items(), *ward_feeds.files.items()):
             writer.offer(path, data)
         writer.hashes.update({path: previous_files[path] for path in ward_feeds.kept})
-        for path, source in copies.items():
-            writer.offer(path, source.read_bytes())
 
         def present(ward_id: str) -> bool:
             names = queue_files_before.get(ward_id)
@@ -382,7 +441,8 @@ def publish(
         new_manifest = {
             "version": 1,
             "files": dict(sorted(hashes.items())),
-            "feeds": {k: {"fingerprint": v.fingerprint, "updated": v.updated} for k, v in sorted(states.items())},
+            "feeds": {k: _feed_state(v) for k, v in sorted(states.items())},
+            "site": site_print,
             "queues": {k: v.as_json() for k, v in sorted(queues.states.items())},
         }
         # Written last: a publish killed before this point leaves the old fingerprints, so nothing is skipped
