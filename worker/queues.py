@@ -30,7 +30,7 @@ from worker.broadcast import (
     frame_reserve,
 )
 from worker.models import Priority
-from worker.publish_queue import SlotScript, clock, render_queue, slot_scripts, ward_title
+from worker.publish_queue import QueueListing, SlotScript, clock, render_queue, slot_scripts, ward_title
 from worker.readaloud import StoryText
 from worker.sanitize import html_to_text, nfc
 from worker.wards import Ward
@@ -388,6 +388,15 @@ def refresh(
         inserts: list[dict[str, Any]] = []
         updates: list[dict[str, Any]] = []
         deletes: list[str] = []
+        saved = dict.fromkeys(("inserted", "updated", "deleted"), 0)
+
+        def flush() -> None:
+            for action, count in store.apply_queue_changes(inserts, updates, deletes, now=now).items():
+                saved[action] += count
+            inserts.clear()
+            updates.clear()
+            deletes.clear()
+
         for key, members in classes.items():
             leader_view = members[0][1]
             leaving = [
@@ -421,13 +430,14 @@ def refresh(
                     inserts += plus
                     updates += changed
                     deletes += [row["id"] for row in minus]
-                    continue
-                inserts += [_renamed(row, view.id) for row in plus]
-                updates += [_renamed(row, view.id) for row in changed]
-                deletes += [entry_id(view.id, row["story"], int(row["repeat"] or 0)) for row in minus]
-        saved = dict.fromkeys(("inserted", "updated", "deleted"), 0)
+                else:
+                    inserts += [_renamed(row, view.id) for row in plus]
+                    updates += [_renamed(row, view.id) for row in changed]
+                    deletes += [entry_id(view.id, row["story"], int(row["repeat"] or 0)) for row in minus]
+                if len(inserts) + len(updates) + len(deletes) > 20_000:  # a first national publish: ~10^6 rows
+                    flush()
         if save:
-            saved = store.apply_queue_changes(inserts, updates, deletes, now=now)
+            flush()
             tokens = store.queue_tokens()
             for each in planned:
                 rows_after = sorted(
@@ -479,9 +489,23 @@ def _row_diff(
 
 
 def queue_files(config: Config, result: QueueResult) -> Iterator[tuple[str, dict[str, bytes]]]:
-    """Per planned ward, outputs/queues/<ward>/: queue.json, one YYYY-MM-DD_HHMM.txt per slot, index.html."""
-    for view in result.wards:
-        yield view.id, render_queue(view, result.entries(view.id), config.broadcast)
+    """Per planned ward, outputs/queues/<ward>/: queue.json, one YYYY-MM-DD_HHMM.txt per slot, index.html.
+
+    One ward at a time, so a national publish never holds every ward's files; a class shares one encoding.
+    """
+    for each in result.classes:
+        leader = each.members[0]
+        listing = QueueListing.build(leader, each.plan.entries) if len(each.members) > 1 else None
+        for view in each.members:
+            if view.id == leader.id:
+                yield view.id, render_queue(view, each.plan.entries, config.broadcast)
+            elif listing is None:
+                yield view.id, render_queue(view, result.entries(view.id), config.broadcast)
+            else:
+                # The leader's entries read the same in this ward: only ids differ, and the scripts show none.
+                as_leader = replace(view, id=leader.id)
+                files = render_queue(as_leader, each.plan.entries, config.broadcast, listing=listing.fill(view.id))
+                yield view.id, {f"queues/{view.id}/{path.rpartition('/')[2]}": data for path, data in files.items()}
 
 
 # -- optional TTS --------------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from worker.dates import from_iso, iso_utc
 from worker.faults import crash_point
-from worker.publish.feeds import FeedsOutput, FeedState, render_site_feeds, render_ward_feeds
+from worker.publish.feeds import FeedsOutput, FeedState, render_site_feeds, ward_feed_files
 from worker.publish.model import PublishedPack, Snapshot, pack_hash, pack_items, story_leads
 from worker.publish.site import render_site
 from worker.queues import WardQueueState, queue_audio, queue_files, refresh
@@ -388,8 +388,12 @@ def publish(
                 writer.offer(path, source.read_bytes())
         feed_names = _listing(target / "feeds")
         existing = {p for p in previous_files if p.startswith("feeds/") and p[len("feeds/") :] in feed_names}
-        ward_feeds = render_ward_feeds(snapshot, now=now, previous=previous_feeds, existing=existing)
-        for path, data in (*site_feeds.files.items(), *ward_feeds.files.items()):
+        for path, data in site_feeds.files.items():
+            writer.offer(path, data)
+        ward_feeds = FeedsOutput()
+        for path, data in ward_feed_files(
+            snapshot, now=now, previous=previous_feeds, existing=existing, out=ward_feeds
+        ):
             writer.offer(path, data)
         writer.hashes.update({path: previous_files[path] for path in ward_feeds.kept})
 
