@@ -397,9 +397,14 @@ def publish(
             writer.offer(path, data)
         writer.hashes.update({path: previous_files[path] for path in ward_feeds.kept})
 
+        queues_folder = str(target / "queues")
+
         def present(ward_id: str) -> bool:
             names = queue_files_before.get(ward_id)
-            return bool(names) and _listing(target / "queues" / ward_id) >= set(names or ())
+            try:
+                return bool(names) and set(os.listdir(f"{queues_folder}/{ward_id}")).issuperset(names or ())
+            except OSError:
+                return False
 
         # Ward queues: planned and saved (one transaction) before any file is replaced, so a crash leaves the
         # database ahead of outputs/ and the next publish, planning the same entries again, catches the files up.
