@@ -281,11 +281,6 @@ def _same(path: Path, data: bytes) -> bool:
         return False
 
 
-def _feed_state(state: FeedState) -> dict[str, str]:
-    extra = {"inputs": state.inputs} if state.inputs else {}
-    return {"fingerprint": state.fingerprint, "updated": state.updated, **extra}
-
-
 _RENDERERS = ("publish", "sanitize.py", "publish_config.py", "dates.py")
 
 
@@ -354,7 +349,11 @@ def publish(
     report = PublishReport(out=target, dry_run=dry_run, wards=len(wards))
     manifest = _read_manifest(target)
     previous_files: dict[str, str] = dict(manifest.get("files") or {})
-    previous_feeds = {k: FeedState(**v) for k, v in (manifest.get("feeds") or {}).items()}
+    inputs = manifest.get("feed_inputs") or {}
+    previous_feeds = {
+        k: FeedState(v["fingerprint"], v["updated"], str(inputs.get(k) or ""))
+        for k, v in (manifest.get("feeds") or {}).items()
+    }
     tts = config.broadcast.tts is not None
     previous_queues: dict[str, WardQueueState] = {}
     if not tts:  # audio is rendered from every ward's scripts: with TTS every ward is planned
@@ -450,7 +449,9 @@ def publish(
         new_manifest = {
             "version": 1,
             "files": dict(sorted(hashes.items())),
-            "feeds": {k: _feed_state(v) for k, v in sorted(states.items())},
+            "feeds": {k: {"fingerprint": v.fingerprint, "updated": v.updated} for k, v in sorted(states.items())},
+            # Kept apart from "feeds", whose entries an older Loa reads as they are.
+            "feed_inputs": {k: v.inputs for k, v in sorted(states.items()) if v.inputs},
             "site": site_print,
             "queues": {k: v.as_json() for k, v in sorted(queues.states.items())},
         }
