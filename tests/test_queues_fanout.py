@@ -202,3 +202,22 @@ def test_unchanged_wards_are_skipped_and_an_ack_replans_only_its_ward(tmp_path: 
         assert five.kept == ("xa-i",)  # warnings only: the new article is not for it
     finally:
         store.close()
+
+
+def test_ward_fingerprints_do_not_depend_on_the_hash_seed() -> None:
+    """Quiet dates are a frozenset: printed unsorted, a ward with several would never be skipped."""
+    import subprocess
+    import sys
+
+    code = (
+        "from worker.config import parse_ward_broadcast; from worker.queues import _view_print; "
+        "print(_view_print(parse_ward_broadcast({'id': 'x', 'name': 'X', 'kind': 'xa', 'slots': ['06:00/15m'], "
+        "'quiet_days': ['2023-09-02', '2023-09-03', '2024-01-01', '2024-04-30', 'sunday', 'saturday']}, 'w')))"
+    )
+    prints = {
+        subprocess.run(
+            [sys.executable, "-c", code], env={"PYTHONHASHSEED": seed}, capture_output=True, text=True, check=True
+        ).stdout
+        for seed in ("1", "2", "3")
+    }
+    assert len(prints) == 1

@@ -1,4 +1,4 @@
-"""Ward broadcast queues as a capability: published stories → broadcast.plan() → queue_entries → outputs/queues/.
+"""Ward broadcast queues as a capability: published stories → broadcast.fill() → queue_entries → outputs/queues/.
 
 The decisions stay in broadcast.py; this module reads and saves through the store and hands files to the writer.
 """
@@ -243,6 +243,12 @@ def _story_print(story: BroadcastStory) -> str:
     )
 
 
+def _view_print(view: BroadcastWard) -> str:
+    # Sorted: a frozenset of dates iterates in an order that changes with each process's hash seed.
+    quiet = (sorted(view.quiet_weekdays), sorted(view.quiet_dates))
+    return repr((view.id, view.name, view.kind, view.slots, quiet, view.daily_cap_seconds))
+
+
 def row_shape(ward: str, rows: Sequence[dict[str, Any]]) -> str:
     """Digest of a ward's rows (airing order) without its id; "" when planning it could depend on entry ids.
 
@@ -317,7 +323,7 @@ def refresh(
 
     def fingerprint(ward: Ward, view: BroadcastWard, token: str, clock: str) -> str:
         phase = _phase(view, now, config.timezone, clock)
-        return _digest([*base, repr(view), filter_prints[ward.filter_key], token, phase])
+        return _digest([*base, _view_print(view), filter_prints[ward.filter_key], token, phase])
 
     def run() -> QueueResult:
         tokens = store.queue_tokens()
@@ -474,7 +480,7 @@ def _renamed(row: dict[str, Any], ward: str) -> dict[str, Any]:
 def _row_diff(
     old_rows: Sequence[dict[str, Any]], new_rows: Sequence[dict[str, Any]]
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
-    """Rows to insert, queued rows to update, queued rows to delete: what save_queue would do, computed once."""
+    """Rows to insert, queued rows to update, queued rows to delete (acked rows stay): one class's diff."""
     current = {row["id"]: row for row in old_rows}
     plus: list[dict[str, Any]] = []
     changed: list[dict[str, Any]] = []

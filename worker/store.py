@@ -2052,43 +2052,6 @@ class Store:
                     found[str(row["story_id"])] = moment
         return found
 
-    def save_queue(self, wards: list[str], rows: list[dict[str, Any]], *, now: datetime) -> dict[str, int]:
-        """Make the queued rows of `wards` match `rows` (planned entries): insert, update, delete.
-
-        Only rows still `queued` are updated or deleted: an ack (aired, skipped) that landed first is a fact
-        the plan must not overwrite. Call inside `transaction()` together with the read the plan came from.
-        """
-        counts = {"inserted": 0, "updated": 0, "deleted": 0}
-        if not wards:
-            return counts
-        marks = ",".join("?" * len(wards))
-        current = {
-            row["id"]: row for row in self.db.query(f"select * from queue_entries where ward in ({marks})", wards)
-        }
-        stamp = iso_utc(now)
-        with self.transaction() as db:
-            new: list[dict[str, Any]] = []  # one batched insert: a national publish adds ~100,000 rows
-            for row in rows:
-                old = current.pop(row["id"], None)
-                if old is None:
-                    new.append({**row, "created_at": stamp, "updated_at": stamp})
-                    counts["inserted"] += 1
-                elif old["status"] == "queued" and any(old.get(k) != v for k, v in row.items()):
-                    changes = {k: v for k, v in row.items() if k not in ("id", "status")}
-                    sets = ", ".join(f"[{k}] = ?" for k in changes)
-                    cursor = db.execute(
-                        f"update queue_entries set {sets}, updated_at = ? where id = ? and status = 'queued'",
-                        [*changes.values(), stamp, row["id"]],
-                    )
-                    counts["updated"] += int(cursor.rowcount)
-            if new:
-                db.table("queue_entries").insert_all(new)
-            gone = [eid for eid, row in current.items() if row["status"] == "queued"]
-            for eid in gone:
-                cursor = db.execute("delete from queue_entries where id = ? and status = 'queued'", [eid])
-                counts["deleted"] += int(cursor.rowcount)
-        return counts
-
     def queue_tokens(self) -> dict[str, str]:
         """Ward → the token its queue_entries rows last changed under (see _m52_queue_tokens)."""
         return {str(ward): str(token) for ward, token in self.db.execute("select ward, token from queue_tokens")}
@@ -2114,9 +2077,9 @@ class Store:
         *,
         now: datetime,
     ) -> dict[str, int]:
-        """Write a diff a publish computed against rows it read in the same transaction; acked rows are never touched.
+        """Write the diff a publish computed against rows it read in this transaction (call inside `transaction()`).
 
-        Updates and deletes, like save_queue's, only apply to rows still `queued`.
+        Only rows still `queued` are updated or deleted: an ack (aired, skipped) is a fact no plan overwrites.
         """
         counts = {"inserted": 0, "updated": 0, "deleted": 0}
         stamp = iso_utc(now)
