@@ -12,6 +12,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from worker.broadcast import BroadcastWard, EntryStatus, QueueEntry, entry_id
@@ -138,9 +139,13 @@ section.slot h2 { font-size: 20pt; margin: 0 0 .2em; }
 """
 
 
+# Story scripts and labels recur in every ward that airs them: escape each once.
+_escape = lru_cache(maxsize=8192)(html.escape)
+
+
 def index_html(ward: BroadcastWard, scripts: Sequence[SlotScript]) -> str:
     """A page the ward operator opens and prints: one A4 section per slot, large type, no scripts or assets."""
-    esc = html.escape
+    esc = _escape
     title = f"Lịch phát thanh — {ward_title(ward)}"
     out = [
         "<!doctype html>",

@@ -563,4 +563,14 @@ def frame_sentences(template: str, *, kind: str, name: str, day: date, slot: str
         date=f"{day.day}/{day.month}/{day.year}",
         time=slot,
     )
-    return to_sentences(filled, options)
+    # Cached by the filled text: an outro without {name} reads the same in every ward, an intro without
+    # {time} the same in every slot of the day; a national publish fills ~200,000 of them.
+    key = (options.style, tuple(options.abbreviations.items()), options.max_sentence_syllables)
+    return list(_filled_sentences(filled, key))
+
+
+@lru_cache(maxsize=16384)
+def _filled_sentences(filled: str, key: tuple[ReadingStyle, tuple[tuple[str, str], ...], int]) -> tuple[str, ...]:
+    style, abbreviations, limit = key
+    options = ReadingOptions(style=style, abbreviations=dict(abbreviations), max_sentence_syllables=limit)
+    return tuple(to_sentences(filled, options))
