@@ -243,6 +243,15 @@ def _story_print(story: BroadcastStory) -> str:
     )
 
 
+_PLANNERS = ("queues.py", "broadcast.py", "publish_queue.py", "readaloud.py")
+
+
+def _code_print() -> str:
+    """The planning and rendering code itself: a new release re-plans every ward once, whatever QUEUE_FORMAT says."""
+    worker = Path(__file__).resolve().parent
+    return _digest(hashlib.sha256((worker / name).read_bytes()).hexdigest() for name in _PLANNERS)
+
+
 def _view_print(view: BroadcastWard) -> str:
     # Sorted: a frozenset of dates iterates in an order that changes with each process's hash seed.
     quiet = (sorted(view.quiet_weekdays), sorted(view.quiet_dates))
@@ -319,7 +328,7 @@ def refresh(
     window = (config.campaign.start, config.campaign.end) if config.campaign else None
     by_filter = stories_by_filter(snapshot, [ward for ward, _view in pairs])
     filter_prints = {key: _digest(_story_print(s) for s in stories) for key, stories in by_filter.items()}
-    base = [_digest([QUEUE_FORMAT, repr(settings), str(config.timezone), repr(window)])]
+    base = [_digest([QUEUE_FORMAT, _code_print(), repr(settings), str(config.timezone), repr(window)])]
 
     def fingerprint(ward: Ward, view: BroadcastWard, token: str, clock: str) -> str:
         phase = _phase(view, now, config.timezone, clock)
