@@ -1836,6 +1836,156 @@ def deliveries_retry(ctx: Context, ids: tuple[int, ...], retry_all: bool, as_jso
         emit_json(data) if as_json else _print_deliveries_run(data)
 
 
+# -- media files and alerts -----------------------------------------------------------------------------
+
+
+def _size(n: int) -> str:
+    return f"{n / 1048576:.1f} MiB" if n >= 1048576 else f"{n / 1024:.0f} KiB" if n >= 1024 else f"{n} B"
+
+
+@main.group("media")
+def media_group() -> None:
+    """Images and documents items point at, downloaded into the media folder by sync."""
+
+
+@media_group.command("list")
+@click.option(
+    "--status",
+    type=click.Choice(["pending", "ok", "failed", "off-domain"]),
+    help="Only files in this state (failed: gave up or will retry at the next sync).",
+)
+@click.option("--source", "source_id", help="Only files of this source.")
+@click.option("--limit", type=int, default=50, show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def media_list(ctx: Context, status: str | None, source_id: str | None, limit: int, as_json: bool) -> None:
+    """List media files, newest first, with their state, size and last error; totals by state first."""
+    from worker.views import media_json, table
+
+    with loa_errors():
+        store = ctx.open_store()
+        try:
+            rows = store.media_list(status=status, source_id=source_id, limit=limit)
+            summary = store.media_summary()
+        finally:
+            store.close()
+        data = [{"id": r["id"], "item": r["item_id"], "source": r["source_id"], **media_json(r)} for r in rows]
+        if as_json:
+            emit_json({"summary": summary, "media": data})
+            return
+        click.echo(
+            "  ".join(f"{k}: {v['files']} ({_size(v['bytes'])})" for k, v in sorted(summary.items())) or "no media"
+        )
+        if data:
+            lines = [
+                [
+                    str(r["id"]),
+                    r["source"],
+                    r["role"] or "",
+                    r["status"],
+                    _size(int(r["bytes"] or 0)),
+                    str(r["attempts"]),
+                    r["url"],
+                ]
+                for r in data
+            ]
+            click.echo(table(lines, ["id", "source", "role", "status", "size", "tries", "url"]))
+        for r in data:
+            if r["status"] in ("failed", "off-domain") and r["error"]:
+                click.echo(f"\n#{r['id']} {r['url']}: {r['error']}")
+
+
+@media_group.command("retry")
+@click.argument("ids", nargs=-1, type=int)
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def media_retry(ctx: Context, ids: tuple[int, ...], as_json: bool) -> None:
+    """Give failed downloads (ID..., or all of them) a fresh set of attempts at the next sync."""
+    with loa_errors():
+        with run_lock(ctx, "media retry") as locked:
+            if not locked:
+                sys.exit(EXIT_FAILED)
+            store = ctx.open_store()
+            try:
+                reopened = store.media_reopen(list(ids))
+            finally:
+                store.close()
+        missing = sorted(set(ids) - set(reopened))
+        if as_json:
+            emit_json({"reopened": reopened, "not_failed": missing})
+            return
+        click.echo(f"{len(reopened)} download(s) will be tried again at the next sync")
+        if missing:
+            click.echo(f"not failed (left alone): {', '.join(map(str, missing))}", err=True)
+
+
+@media_group.command("prune")
+@click.option("--dry-run", is_flag=True, help="Only list what would be removed.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def media_prune(ctx: Context, dry_run: bool, as_json: bool) -> None:
+    """Remove files in the media folder that no item points at, and temp files a killed download left.
+
+    Takes the run lock, so a sync writing new files at the same moment is never pruned. Published pages keep
+    their own copies under outputs/, so pruning never breaks the site.
+    """
+    from worker.files import leftover_files, remove_files
+
+    with loa_errors():
+        with run_lock(ctx, "media prune") as locked:
+            if not locked:
+                sys.exit(EXIT_FAILED)
+            store = ctx.open_store()
+            try:
+                found = leftover_files(ctx.config.media_path, store.media_paths())
+            finally:
+                store.close()
+            if not dry_run:
+                remove_files(ctx.config.media_path, [path for path, _size in found])
+        total = sum(size for _path, size in found)
+        if as_json:
+            emit_json({"dry_run": dry_run, "removed": [p for p, _s in found], "bytes": total})
+            return
+        for path, size in found:
+            click.echo(f"{'would remove' if dry_run else 'removed'} {path} ({_size(size)})")
+        click.echo(f"{len(found)} file(s), {_size(total)}" + (" (dry run: nothing removed)" if dry_run else " freed"))
+
+
+@main.command("alerts")
+@click.option("--source", "source_id", help="Only alerts about this source.")
+@click.option("--limit", type=int, default=50, show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def alerts_command(ctx: Context, source_id: str | None, limit: int, as_json: bool) -> None:
+    """Source health alerts sent (or suppressed by the rate limit), newest first."""
+    from worker.views import local, table
+
+    with loa_errors():
+        store = ctx.open_store()
+        try:
+            rows = store.alerts(source_id, limit)
+        finally:
+            store.close()
+        if as_json:
+            emit_json(rows)
+            return
+        if not rows:
+            click.echo("no alerts" + (f" for {source_id}" if source_id else ""))
+            return
+        tz = ctx.config.timezone
+        lines = [
+            [
+                local(r["at"], tz),
+                r["source_id"],
+                f"{r['from_health']} → {r['to_health']}",
+                r["status"],
+                r["reason"] or "",
+            ]
+            for r in rows
+        ]
+        click.echo(table(lines, ["at", "source", "health", "alert", "reason"]))
+
+
 # -- ward broadcast queues ------------------------------------------------------------------------------
 
 

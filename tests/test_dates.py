@@ -37,3 +37,17 @@ def test_unparseable_is_none(text: str | None) -> None:
 def test_naive_gmt_fields_use_given_zone() -> None:
     parsed = parse_datetime("2023-07-10T02:15:00", tz=UTC)
     assert parsed == datetime(2023, 7, 10, 2, 15, tzinfo=UTC)
+
+
+def test_retry_after_seconds_reads_delays_and_http_dates() -> None:
+    from worker.dates import retry_after_seconds
+
+    assert retry_after_seconds(" 120 ", None) == 120.0
+    date = "Mon, 10 Jul 2023 01:00:00 GMT"
+    assert retry_after_seconds("Mon, 10 Jul 2023 01:05:00 GMT", date) == 300.0
+    assert retry_after_seconds("Mon, 10 Jul 2023 00:55:00 GMT", date) == 0.0  # already past: no wait
+    now = datetime(2023, 7, 10, 1, 0, tzinfo=UTC)
+    assert retry_after_seconds("Mon, 10 Jul 2023 01:10:00 GMT", None, now=now) == 600.0
+    assert retry_after_seconds("Mon, 10 Jul 2023 01:10:00 GMT", None) is None  # nothing to measure against
+    assert retry_after_seconds("ngày mai", date) is None
+    assert retry_after_seconds("-5", date) is None

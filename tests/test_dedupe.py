@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import sys
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
+from hypothesis import given
+from hypothesis import strategies as st
 
 from worker.dedupe import (
     Copy,
@@ -19,6 +22,8 @@ from worker.dedupe import (
     from_blob,
     is_near,
     query_terms,
+    rank_candidates,
+    rank_counted,
     rarest,
     shingle_hashes,
     sign_batch,
@@ -150,3 +155,18 @@ def test_bulk_clustering_decides_like_sequential_linking() -> None:
         CONFIG,
     )
     assert int(found.founder[5]) == 5  # a split item never joins another story
+
+
+@given(st.lists(st.sampled_from([f"{n:04x}" for n in range(60)]), max_size=400), st.integers(1, 50))
+def test_rank_counted_ranks_as_rank_candidates(hits: list[str], limit: int) -> None:
+    assert rank_counted(Counter(hits).items(), limit) == rank_candidates(hits, limit)
+
+
+def test_permutations_are_datasketchs_without_importing_it() -> None:
+    from worker.dedupe import _affine32, _datasketch_major, _datasketch_permutations
+
+    if _datasketch_major() < 2:
+        return  # datasketch 1.x is imported as before
+    for num_perm, seed in ((128, 1), (64, 7), (256, 0)):
+        ours, theirs = _affine32(num_perm, seed), _datasketch_permutations(num_perm, seed)
+        assert all(np.array_equal(x, y) and x.dtype == y.dtype for x, y in zip(ours, theirs, strict=True))

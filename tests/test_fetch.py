@@ -434,6 +434,17 @@ def test_connection_refused_while_fetching_robots_is_network_error(sleeps: Sleep
     assert "robots.txt" in err.message
 
 
+def test_unreachable_host_is_not_asked_again_in_the_same_run(sleeps: Sleeps) -> None:
+    port = closed_port()
+    with Fetcher(user_agent=UA, sleep=sleeps, retries=1) as f:
+        first = fetch_error(lambda: f.get(f"http://127.0.0.1:{port}/a.jpg"))
+        second = fetch_error(lambda: f.get(f"http://127.0.0.1:{port}/b.jpg"))
+    assert (first.kind, second.kind) == ("network", "network")
+    assert second.url.endswith("/b.jpg")
+    assert "robots.txt" in second.message and "refused" in second.message
+    assert sleeps.calls == [1.0]  # the second get neither retried nor waited
+
+
 def test_read_timeout_is_network_error_after_retries(server: Server, sleeps: Sleeps) -> None:
     def slow(req: Request) -> None:
         req.srv.stop.wait(2.0)

@@ -15,6 +15,7 @@ from worker.config import load_config
 from worker.demo.server import StaticServer
 from worker.errors import MediaError
 from worker.media import check_body, sniff
+from worker.store import Store
 
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 40
@@ -127,3 +128,65 @@ def test_allowed_domains_flags_off_domain_items_and_attachments(
     assert not any(p.startswith("/files/") for p in server.paths)
     text = loa("items", "show", doc["id"], config=config, check=True).stdout
     assert "OFF-DOMAIN" in text and "cam-nang.pdf" in text
+
+
+def test_media_commands_list_retry_and_prune(site: tuple[Path, StaticServer], tmp_path: Path) -> None:
+    root, server = site
+    (root / "files").mkdir()
+    (root / "files/cam-nang.pdf").write_bytes(PDF)
+    (root / "files/loi.pdf").write_text("<html><body>Bảo trì</body></html>", encoding="utf-8")
+    items = [
+        ("cam-nang", "Cẩm nang nhận diện lừa đảo", "/files/cam-nang.pdf"),
+        ("loi", "Tài liệu lỗi", "/files/loi.pdf"),
+    ]
+    (root / "feed.xml").write_text(feed(server.url, items), encoding="utf-8")
+    config = write_config(tmp_path, SOURCE.format(url=server.url + "/feed.xml", extra=""))
+    loa("sync", config=config, check=True)
+    listed = json.loads(loa("media", "list", "--json", config=config, check=True).stdout)
+    assert listed["summary"] == {"ok": {"files": 1, "bytes": len(PDF)}, "failed": {"files": 1, "bytes": 0}}
+    [failed] = json.loads(loa("media", "list", "--status", "failed", "--json", config=config, check=True).stdout)[
+        "media"
+    ]
+    assert failed["source"] == "cld" and "HTML" in failed["error"]
+    text = loa("media", "list", config=config, check=True).stdout
+    assert "failed: 1" in text and f"#{failed['id']} {failed['url']}:" in text
+
+    # Give up on it (attempts used up), fix the file, reopen it: the next sync fetches it.
+    store = Store.open(tmp_path / "loa.db")
+    store.db.execute("update media set attempts = 5 where id = ?", [failed["id"]])
+    store.close()
+    (root / "files/loi.pdf").write_bytes(PDF.replace(b"1 0", b"2 0"))
+    reopened = json.loads(loa("media", "retry", "--json", config=config, check=True).stdout)
+    assert reopened == {"reopened": [failed["id"]], "not_failed": []}
+    assert "not failed" in loa("media", "retry", str(failed["id"]), config=config, check=True).stderr
+    loa("sync", "--force", config=config, check=True)
+    listed = json.loads(loa("media", "list", "--json", config=config, check=True).stdout)
+    assert set(listed["summary"]) == {"ok"} and listed["summary"]["ok"]["files"] == 2
+
+    # Prune: only files no row points at, and temp files of a killed download.
+    media_root = load_config(config).media_path
+    kept = sorted(str(p.relative_to(media_root)) for p in media_root.rglob("*.pdf"))
+    (media_root / "ab").mkdir(exist_ok=True)
+    (media_root / "ab/abc123.png").write_bytes(PNG)
+    (media_root / "ab/.tmp-x1y2").write_bytes(b"half")
+    (media_root / "ab/ghi-chu.txt").write_text("của quản trị viên", encoding="utf-8")
+    dry = json.loads(loa("media", "prune", "--dry-run", "--json", config=config, check=True).stdout)
+    assert dry == {"dry_run": True, "removed": ["ab/.tmp-x1y2", "ab/abc123.png"], "bytes": len(PNG) + 4}
+    assert (media_root / "ab/abc123.png").exists()
+    assert "2 file(s)" in loa("media", "prune", config=config, check=True).stdout
+    assert sorted(str(p.relative_to(media_root)) for p in media_root.rglob("*.pdf")) == kept
+    assert sorted(p.name for p in (media_root / "ab").iterdir()) == ["ghi-chu.txt"]
+
+
+def test_alerts_command_lists_recorded_alerts(site: tuple[Path, StaticServer], tmp_path: Path) -> None:
+    feed_config = write_config(tmp_path, SOURCE.format(url=site[1].url + "/feed.xml", extra=""))
+    assert "no alerts" in loa("alerts", config=feed_config, check=True).stdout
+    store = Store.open(tmp_path / "loa.db")
+    alert = {"source": "cld", "at": "2023-07-10T01:00:00Z", "from": "healthy", "to": "broken"}
+    store.record_alert(
+        {**alert, "reason": "selector matched nothing", "action": "fix the selector"}, status="sent", detail=""
+    )
+    store.close()
+    [row] = json.loads(loa("alerts", "--json", config=feed_config, check=True).stdout)
+    assert (row["source_id"], row["to_health"], row["status"]) == ("cld", "broken", "sent")
+    assert "healthy → broken" in loa("alerts", "--source", "cld", config=feed_config, check=True).stdout

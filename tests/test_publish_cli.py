@@ -109,6 +109,24 @@ def test_a_source_change_after_approval_never_leaks(tmp_path: Path, site: tuple[
     assert "BẢN CHƯA DUYỆT" in all_text(out)
 
 
+def test_attachments_and_image_come_from_the_approved_revision(tmp_path: Path, site: tuple[Path, StaticServer]) -> None:
+    env, out = ready(tmp_path, site)
+    root, server = site
+    publish_json(env)
+    assert "/files/cb-1.pdf" in all_text(out)
+    changed = [(g, (t + " – BẢN CHƯA DUYỆT") if g == "cb-1" else t, s, d) for g, t, s, d in ITEMS]
+    feed = rss(changed, server.url).replace("/files/cb-1.pdf", "/files/cb-1-chua-duyet.pdf")
+    (root / "feed.xml").write_text(feed, encoding="utf-8")
+    assert env.run("sync", "--force").exit_code == 0
+    assert "cb-1-chua-duyet.pdf" in json.dumps(env.row("cb-1")["attachments"])  # the live row moved on
+    publish_json(env, now="2023-07-11T08:00:00+07:00")
+    text = all_text(out)
+    assert "cb-1-chua-duyet.pdf" not in text and "/files/cb-1.pdf" in text
+    assert env.run("approve", env.item_id("cb-1")).exit_code == 0
+    publish_json(env, now="2023-07-11T09:00:00+07:00")
+    assert "cb-1-chua-duyet.pdf" in all_text(out)
+
+
 def test_loa_run_syncs_builds_a_due_pack_and_publishes(tmp_path: Path, site: tuple[Path, StaticServer]) -> None:
     env = publish_env(tmp_path, site)
     config = env.config.read_text(encoding="utf-8") + 'packs: {auto: daily, at: "05:30"}\n'

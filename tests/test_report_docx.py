@@ -107,3 +107,20 @@ def test_ward_docx_letterhead(env: ReportEnv) -> None:
     assert [p.text for p in left.paragraphs if p.text] == ["UBND THÀNH PHỐ THANH HÓA", "UBND PHƯỜNG ĐIỆN BIÊN"]
     sign = doc.tables[-1].rows[0].cells[0]
     assert [p.text for p in sign.paragraphs[1:]] == ["- UBND thành phố Thanh Hóa;", "- Lưu: VT."]
+
+
+def test_page_numbers_centred_in_the_header_from_page_two(env: ReportEnv) -> None:
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.oxml.ns import qn
+
+    section = render(env).sections[0]
+    assert section.different_first_page_header_footer
+    assert not "".join(p.text for p in section.first_page_header.paragraphs).strip()
+    paragraph = section.header.paragraphs[0]
+    assert paragraph.alignment == WD_ALIGN_PARAGRAPH.CENTER
+    xml = paragraph._p
+    kinds = [c.get(qn("w:fldCharType")) for c in xml.iter(qn("w:fldChar"))]
+    assert kinds == ["begin", "separate", "end"]
+    assert [i.text.strip() for i in xml.iter(qn("w:instrText"))] == ["PAGE"]
+    assert {run.font.name for run in paragraph.runs} == {"Times New Roman"}
+    assert {run.font.size.pt for run in paragraph.runs} <= {13, 14}

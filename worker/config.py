@@ -10,14 +10,13 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from worker import __version__
-from worker.broadcast import BroadcastWard, parse_quiet_days, parse_slots
 from worker.config_keys import check_keys as _check_keys
 from worker.config_keys import expect_mapping as _expect_mapping
-from worker.dedupe import DEFAULT_BOILERPLATE, DedupeConfig
+from worker.dedupe_config import DEFAULT_BOILERPLATE, DedupeConfig
 from worker.delivery.settings import Destination, SmtpSettings, parse_destinations, parse_smtp
 from worker.errors import ConfigError, ReviewError
 from worker.models import ArticleSpec, HtmlSpec, ItemKind, JsonSpec, Rule, RuleAction, Source, TikTokSpec, Topic
@@ -27,6 +26,9 @@ from worker.report_config import ReportSettings, parse_report
 from worker.review import compile_match, parse_priority
 from worker.sanitize import nfc
 from worker.wards import Ward, load_wards_file, parse_wards
+
+if TYPE_CHECKING:
+    from worker.broadcast import BroadcastWard
 
 SOURCE_KINDS = ("feed", "html", "json", "tiktok")
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -901,6 +903,9 @@ def parse_daily_cap(value: object, path: str) -> int:
 
 def parse_ward_broadcast(value: object, path: str) -> BroadcastWard:
     """The broadcast view of one `wards:` entry (id, name, kind, slots, quiet_days, daily_cap); other keys ignored."""
+    # Imported here: worker.broadcast (and readaloud) cost every command ~50 ms at start-up.
+    from worker.broadcast import BroadcastWard, parse_quiet_days, parse_slots
+
     data = _expect_mapping(value, path)
     ward_id = _expect_str(data.get("id"), f"{path}.id")
     kind = data.get("kind", "phuong")

@@ -94,3 +94,24 @@ def iso_utc(moment: datetime) -> str:
 
 def from_iso(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def retry_after_seconds(value: str, date_header: str | None, *, now: datetime | None = None) -> float | None:
+    """Seconds a Retry-After header asks for, or None if unusable.
+
+    An HTTP-date is measured against the response's own Date header (no clock skew), else against `now`.
+    """
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        retry_at = parsedate_to_datetime(value)
+        if date_header:
+            reference = parsedate_to_datetime(date_header)
+        elif now is not None:
+            reference = now
+        else:
+            return None
+        return max(0.0, (retry_at - reference).total_seconds())
+    except (TypeError, ValueError):
+        return None

@@ -5,7 +5,7 @@ Pure functions over small records: shingles, MinHash signatures, LSH band keys, 
 
 from __future__ import annotations
 
-import hashlib
+import heapq
 import math
 import re
 import zlib
@@ -17,97 +17,11 @@ from typing import Any
 
 import numpy as np
 
+from worker.dedupe_config import DEFAULT_BOILERPLATE as DEFAULT_BOILERPLATE
+from worker.dedupe_config import Copy as Copy
+from worker.dedupe_config import DedupeConfig as DedupeConfig
+from worker.dedupe_config import canonical_copy as canonical_copy
 from worker.vietnamese import nfc, syllables
-
-# Phrases portals and reposters wrap around a title or caption; they say nothing about which scam it is.
-DEFAULT_BOILERPLATE: tuple[str, ...] = (
-    "[Cảnh báo]",
-    "Cảnh báo:",
-    "Cảnh giác:",
-    "Tin nóng:",
-    "[Tin nóng]",
-    "Nóng:",
-    "Khẩn:",
-    "(video)",
-    "[Video]",
-    "Video:",
-    "[Infographic]",
-    "Infographic:",
-    "| Cổng KGM",
-    "- Cổng Không gian mạng quốc gia",
-    "| Tín nhiệm mạng",
-    "- Chống Lừa Đảo",
-    "#canhbao",
-    "#canhgiac",
-    "#luadao",
-    "#lừađảo",
-    "#tiktok",
-    "#xuhuong",
-    "#fyp",
-    "#tintuc",
-    "#congan",
-    "#antoanmang",
-)
-
-
-@dataclass(frozen=True)
-class DedupeConfig:
-    """The `dedupe:` section of sources.yaml. Defaults were measured on tests/fixtures/dedupe (bench/RESULTS.md)."""
-
-    threshold: float = 0.35  # Jaccard of shingle sets at or above which two items are one story
-    containment: float = 0.5  # |A∩B| / min(|A|, |B|): a short caption inside a longer article
-    shingle: int = 2  # syllables per shingle
-    min_shingles: int = 8  # the smaller set needs this many shingles before containment counts
-    lead_syllables: int = 50  # title + this many syllables of lead text make the signature
-    boilerplate: tuple[str, ...] = DEFAULT_BOILERPLATE
-    num_perm: int = 128
-    bands: int = 42  # LSH bands of 3 rows: 64×2 found the same matches but 30× more random candidates
-    seed: int = 1
-    # Retellings (a caption that retells an article in its own words), measured in bench/RESULTS.md:
-    retell_floor: float = 0.4  # rarity-weighted share of the caption's content syllables found in the article
-    retell_margin: float = 1.6  # ... and at least this many times the best score of any other story
-    caption_terms: int = 40  # the shorter item has at most this many distinct content syllables
-    retell_long_floor: float = 0.75  # the bar when both items are longer than a caption (rewritten reposts)
-    rare_terms: int = 16  # each item is indexed under its this-many rarest content syllables
-    max_df: int = 100  # a term in more items than this finds too many candidates to tell anything apart
-
-    @property
-    def rows(self) -> int:
-        return self.num_perm // self.bands
-
-    @property
-    def fingerprint(self) -> str:
-        """Changes whenever stored signatures or band keys would change, so stale ones can be detected."""
-        text = repr(
-            (
-                3,
-                self.shingle,
-                self.lead_syllables,
-                self.boilerplate,
-                self.num_perm,
-                self.bands,
-                self.seed,
-                self.rare_terms,
-            )
-        )
-        return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
-@dataclass(frozen=True)
-class Copy:
-    """One stored copy of an item, as exact-duplicate decisions need it."""
-
-    id: str
-    rank: int  # the source's position in sources.yaml: lower is more trusted
-    published_at: str  # UTC ISO 8601, sortable as text
-    fetched_at: str
-
-
-def canonical_copy(copies: list[Copy]) -> Copy:
-    """The most trusted source wins, then the earliest copy; the id breaks ties stably."""
-    if not copies:
-        raise ValueError("no copies to choose from")
-    return min(copies, key=lambda c: (c.rank, c.published_at, c.fetched_at, c.id))
 
 
 @dataclass(frozen=True)
@@ -233,11 +147,35 @@ _MAX_HASH = np.uint64((1 << 32) - 1)
 @lru_cache(maxsize=8)
 def _permutations(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     # datasketch's permutation scheme (same a, b for a seed), applied to CRC-32s in one numpy step.
-    # Imported here: datasketch pulls in scipy (~0.4 s), which commands that never hash (publish) should not pay.
+    a, b = _affine32(num_perm, seed) if _datasketch_major() >= 2 else _datasketch_permutations(num_perm, seed)
+    return np.asarray(a, dtype=np.uint64)[:, None], np.asarray(b, dtype=np.uint64)[:, None]
+
+
+def _affine32(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """datasketch 2's default ("affine32") permutations, drawn as it draws them (tests compare the two).
+
+    Importing datasketch pulls in scipy: ~0.4 s and ~50 MB in the syncing process, for two arrays.
+    """
+    gen = np.random.RandomState(seed)
+    a = gen.randint(0, 1 << 31, num_perm, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
+    b = gen.randint(0, 1 << 32, num_perm, dtype=np.uint32)
+    return a, b
+
+
+def _datasketch_permutations(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     from datasketch import MinHash
 
     a, b = MinHash(num_perm=num_perm, seed=seed).permutations
-    return np.asarray(a, dtype=np.uint64)[:, None], np.asarray(b, dtype=np.uint64)[:, None]
+    return np.asarray(a), np.asarray(b)
+
+
+def _datasketch_major() -> int:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return int(version("datasketch").split(".")[0])
+    except (PackageNotFoundError, ValueError):
+        return 0
 
 
 def minhash(hashes: Iterable[int], config: DedupeConfig) -> np.ndarray:
@@ -373,6 +311,11 @@ def rank_candidates(hits: Iterable[str], limit: int = MAX_CANDIDATES) -> list[st
     for hit in hits:
         counts[hit] = counts.get(hit, 0) + 1
     return sorted(counts, key=lambda c: (-counts[c], c))[:limit]
+
+
+def rank_counted(counts: Iterable[tuple[str, int]], limit: int = MAX_CANDIDATES) -> list[str]:
+    """`rank_candidates` over hits the store already counted per id: (id, hits) pairs, each id once."""
+    return [item for item, _ in heapq.nsmallest(limit, counts, key=lambda c: (-c[1], c[0]))]
 
 
 @dataclass(frozen=True)

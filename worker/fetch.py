@@ -14,7 +14,6 @@ import urllib.robotparser
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from email.utils import parsedate_to_datetime
 from types import TracebackType
 from typing import Any, Self
 from urllib.parse import urljoin, urlsplit
@@ -24,6 +23,7 @@ import urllib3.exceptions
 from requests.adapters import HTTPAdapter
 from requests.structures import CaseInsensitiveDict
 
+from worker.dates import retry_after_seconds
 from worker.errors import FetchError
 from worker.models import Fetched
 
@@ -118,6 +118,8 @@ class Fetcher:
         self._host_slots: dict[str, threading.BoundedSemaphore] = {}
         self._robots: dict[str, _RobotsRules] = {}
         self._robots_locks: dict[str, threading.Lock] = {}
+        # Origins whose robots.txt failed with a network error in this run (DNS, refused, timeout).
+        self._unreachable: dict[str, FetchError] = {}
 
     def __enter__(self) -> Self:
         return self
@@ -327,22 +329,33 @@ class Fetcher:
             if cached is None:
                 netloc = parts.netloc.rsplit("@", 1)[-1].lower()
                 robots_url = f"{scheme}://{netloc}/robots.txt"
-                cached = self._load_robots(url, robots_url)
-                # Fetch failures are not cached: the next get may find the site reachable again.
+                down = self._unreachable.get(origin)
+                if down is not None:
+                    raise self._robots_error(url, robots_url, down)
+                try:
+                    cached = self._load_robots(robots_url)
+                except FetchError as exc:
+                    # A host that cannot be reached (DNS, refused, timeout) is not asked again in this
+                    # run: each of its other files (a feed's 300 images) would wait out the same
+                    # failure in turn behind the origin lock. Other failures are not cached; the next
+                    # run (a new Fetcher) tries every host again.
+                    if exc.kind == "network":
+                        self._unreachable[origin] = exc
+                    raise self._robots_error(url, robots_url, exc) from exc
                 self._robots[origin] = cached
             return cached
 
-    def _load_robots(self, url: str, robots_url: str) -> _RobotsRules:
-        try:
-            resp = self._follow(robots_url, {}, cap=self.max_bytes, read_timeout=self.timeout, respect_robots=False)
-        except FetchError as exc:
-            raise FetchError(
-                f"could not fetch {robots_url} before fetching {url}: {exc.message}",
-                url=url,
-                kind=exc.kind,
-                hint=exc.hint,
-                status=exc.status,
-            ) from exc
+    def _robots_error(self, url: str, robots_url: str, exc: FetchError) -> FetchError:
+        return FetchError(
+            f"could not fetch {robots_url} before fetching {url}: {exc.message}",
+            url=url,
+            kind=exc.kind,
+            hint=exc.hint,
+            status=exc.status,
+        )
+
+    def _load_robots(self, robots_url: str) -> _RobotsRules:
+        resp = self._follow(robots_url, {}, cap=self.max_bytes, read_timeout=self.timeout, respect_robots=False)
         # RFC 9309 §2.3.1.3-4: 4xx means "no rules", 5xx means "disallow everything". A 429 still
         # counts as unreachable: it is the site asking us to slow down, not saying it has no rules.
         if resp.status >= 500 or resp.status == 429:
@@ -455,7 +468,7 @@ class Fetcher:
         header = resp.headers.get("Retry-After")
         if header is None:
             return self._backoff(attempt)
-        delay = _parse_retry_after(header, resp.headers.get("Date"))
+        delay = retry_after_seconds(header, resp.headers.get("Date"))
         if delay is None:
             return self._backoff(attempt)
         if delay > self.max_retry_after:
@@ -581,22 +594,6 @@ def _parse_content_type(value: str) -> tuple[str, str | None]:
         if sep and key.strip().lower() == "charset":
             charset = val.strip().strip("\"'").lower() or None
     return media_type.strip().lower(), charset
-
-
-def _parse_retry_after(value: str, date_header: str | None) -> float | None:
-    """Seconds to wait, or None if unusable. An HTTP-date is measured against the response's
-    own Date header, which avoids both clock skew and reading the local clock."""
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    if not date_header:
-        return None
-    try:
-        retry_at = parsedate_to_datetime(value)
-        now = parsedate_to_datetime(date_header)
-        return max(0.0, (retry_at - now).total_seconds())
-    except (TypeError, ValueError):
-        return None
 
 
 def _when(header: str, delay: float) -> str:

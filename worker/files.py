@@ -1,4 +1,4 @@
-"""The media writer edge: content-addressed files written atomically (temp file + rename)."""
+"""The media folder edge: content-addressed files written atomically (temp file + rename), and leftovers removed."""
 
 from __future__ import annotations
 
@@ -27,3 +27,26 @@ def write_once(root: Path, relative: str, body: bytes) -> bool:
         Path(tmp).unlink(missing_ok=True)
         raise
     return True
+
+
+def leftover_files(root: Path, referenced: set[str]) -> list[tuple[str, int]]:
+    """Files under the media folder that no media row points at, with their sizes: orphans and killed writes.
+
+    Only Loa's own layout is considered (`<xx>/<name>` and `.tmp-*` files); anything else is left alone.
+    """
+    found: list[tuple[str, int]] = []
+    if not root.is_dir():
+        return found
+    for folder in sorted(p for p in root.iterdir() if p.is_dir() and len(p.name) == 2):
+        for path in sorted(folder.iterdir()):
+            relative = f"{folder.name}/{path.name}"
+            if not path.is_file() or path.is_symlink() or relative in referenced:
+                continue
+            if path.name.startswith(".tmp-") or path.name.split(".", 1)[0].startswith(folder.name):
+                found.append((relative, path.stat().st_size))
+    return found
+
+
+def remove_files(root: Path, relatives: list[str]) -> None:
+    for relative in relatives:
+        (root / relative).unlink(missing_ok=True)

@@ -25,7 +25,6 @@ from worker.review import RuleOutcome, evaluate
 from worker.schedule import SourceState, after_run, is_due
 from worker.sources import adapter_for
 from worker.store import RuleHook, SaveOutcome, Store
-from worker.stories import link_items
 from worker.urls import canonical_url
 
 ProgressCallback = Callable[[SourceResult], None]
@@ -390,6 +389,11 @@ def _save(
     )
 
     def link(outcome: SaveOutcome) -> dict[str, int]:
+        if not (outcome.new_ids or outcome.updated_ids):
+            return {"stories_new": 0, "variants_linked": 0}
+        # Imported on first use: stories needs numpy, which a run of 304s never does (~0.2 s).
+        from worker.stories import link_items
+
         return link_items(store, outcome.new_ids, config.dedupe, now=now, updated_ids=outcome.updated_ids).as_extra()
 
     final, _ = store.save_run(

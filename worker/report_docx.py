@@ -337,6 +337,31 @@ def _signature(doc: Any, report: CampaignReport) -> None:
     _cell_text(right, head.signer_name, size=14, bold=True)
 
 
+def _page_numbers(section: Any) -> None:
+    """Nghị định 30, Phụ lục I: Arabic page numbers centred in the top margin, size 13-14, none on page 1."""
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    section.different_first_page_header_footer = True
+    paragraph = section.header.paragraphs[0]
+    paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    # A PAGE field: Word (and LibreOffice) fill in the number when the page is laid out.
+    for kind, text in (("begin", None), (None, "PAGE"), ("separate", None), (None, "2"), ("end", None)):
+        run = _set_font(paragraph.add_run(), BODY_PT)
+        if kind:
+            char = OxmlElement("w:fldChar")
+            char.set(qn("w:fldCharType"), kind)
+            run._r.append(char)
+        elif text == "PAGE":
+            instr = OxmlElement("w:instrText")
+            instr.set(qn("xml:space"), "preserve")
+            instr.text = " PAGE "
+            run._r.append(instr)
+        else:
+            run.text = text
+
+
 def docx_bytes(report: CampaignReport, chart: bytes | None) -> bytes:
     from docx import Document
     from docx.oxml.ns import qn
@@ -347,6 +372,7 @@ def docx_bytes(report: CampaignReport, chart: bytes | None) -> bytes:
     section.page_width, section.page_height = Mm(210), Mm(297)
     section.top_margin, section.bottom_margin = Mm(20), Mm(20)
     section.left_margin, section.right_margin = Mm(30), Mm(15)
+    _page_numbers(section)
     normal = doc.styles["Normal"]
     normal.font.name = FONT
     normal.font.size = Pt(BODY_PT)

@@ -13,19 +13,20 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
-
-import sqlite_utils
+from typing import TYPE_CHECKING, Any
 
 from worker.dates import from_iso, iso_utc
-from worker.dedupe import Copy, canonical_copy
+from worker.dedupe_config import Copy, canonical_copy
 from worker.errors import StoreError
 from worker.media import MediaWant
 from worker.models import Item, Source, SourceResult, Status
 from worker.review import DECISION_FIELDS, Change, RuleOutcome, apply_outcome, decision_state
 from worker.schedule import SourceState
 
-Migration = Callable[[sqlite_utils.Database], None]
+if TYPE_CHECKING:
+    import sqlite_utils
+
+Migration = Callable[["sqlite_utils.Database"], None]
 
 
 def _m1_initial(db: sqlite_utils.Database) -> None:
@@ -272,6 +273,20 @@ def _m30_review(db: sqlite_utils.Database) -> None:
     )
 
 
+def _m31_approved_media(db: sqlite_utils.Database) -> None:
+    """Approval snapshots also keep what is shown beside the text: kind, image, attachments and player details.
+
+    Snapshots taken before this take the item's current values, the closest record there is.
+    """
+    table = db.table("approved_revisions")
+    for column in ("kind", "image", "attachments", "extra"):
+        table.add_column(column, str)
+    db.execute(
+        """update approved_revisions set (kind, image, attachments, extra) =
+               (select i.kind, i.image, i.attachments, i.extra from items i where i.id = approved_revisions.item_id)"""
+    )
+
+
 def _m40_packs(db: sqlite_utils.Database) -> None:
     """Packs of approved stories, their members, and wards imported with `loa wards import`."""
     db.table("packs").create(
@@ -515,6 +530,7 @@ MIGRATIONS: dict[int, Migration] = {
     21: _m21_near_duplicates,
     22: _m22_retellings,
     30: _m30_review,
+    31: _m31_approved_media,
     40: _m40_packs,
     50: _m50_queues,
     51: _m51_ward_broadcast,
@@ -566,8 +582,26 @@ class SaveOutcome:
 class Store:
     """A Loa database. Open with `Store.open(path)`; every write method is one transaction."""
 
-    def __init__(self, db: sqlite_utils.Database) -> None:
-        self.db = db
+    def __init__(self, db: sqlite_utils.Database | sqlite3.Connection) -> None:
+        if isinstance(db, sqlite3.Connection):
+            self.conn, self._db = db, None
+        else:
+            self.conn, self._db = db.conn, db
+
+    @property
+    def db(self) -> sqlite_utils.Database:
+        """sqlite-utils over the same connection, made on first use: importing it (numpy, pandas probe,
+        plugin scan) costs ~0.15 s, and a sync where nothing changed needs only plain SQL."""
+        if self._db is None:
+            import sqlite_utils
+
+            self._db = sqlite_utils.Database(self.conn)
+        return self._db
+
+    def _rows(self, sql: str, params: list[Any] | dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        cursor = self.conn.execute(sql, params or [])
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor]
 
     @classmethod
     def open(cls, path: Path | str, *, migrate: bool = True) -> Store:
@@ -575,38 +609,46 @@ class Store:
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(str(target), timeout=30, isolation_level=None)
-            db = sqlite_utils.Database(conn)
-            db.execute("PRAGMA busy_timeout = 30000")
-            db.execute("PRAGMA foreign_keys = ON")
-            db.enable_wal()
-            db.execute("PRAGMA synchronous = NORMAL")
+            # What sqlite_utils.Database(conn) sets up, without importing it (see `db`).
+            conn.execute("PRAGMA recursive_triggers = on")
+            conn.execute("PRAGMA busy_timeout = 30000")
+            conn.execute("PRAGMA foreign_keys = ON")
+            if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                conn.execute("PRAGMA journal_mode = wal")
+            conn.execute("PRAGMA synchronous = NORMAL")
             # Checkpoint every ~40 MB of WAL instead of ~4 MB: a big sync rewrites the same index
             # pages again and again, and each checkpoint copied them all (storing the 10,000-item
             # bench corpus: 3.2 s → 2.4 s, median of 4). Short-lived connections checkpoint on close.
-            db.execute("PRAGMA wal_autocheckpoint = 10000")
+            conn.execute("PRAGMA wal_autocheckpoint = 10000")
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(
                 f"cannot open the database {target}: {exc}",
                 hint="check the db: path in sources.yaml and that its folder is writable",
             ) from None
-        store = cls(db)
+        store = cls(conn)
         if migrate:
             store.migrate()
         return store
 
     def close(self) -> None:
-        self.db.conn.close()
+        self.conn.close()
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite_utils.Database]:
         """BEGIN IMMEDIATE … COMMIT: all or nothing, and a second writer waits instead of failing late."""
-        conn = self.db.conn
-        if conn.in_transaction:
+        with self._transaction():
             yield self.db
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """`transaction` without sqlite-utils, for the writes every sync makes."""
+        conn = self.conn
+        if conn.in_transaction:
+            yield
             return
         conn.execute("BEGIN IMMEDIATE")
         try:
-            yield self.db
+            yield
         except BaseException:
             conn.execute("ROLLBACK")
             raise
@@ -623,6 +665,10 @@ class Store:
 
     def migrate(self) -> list[int]:
         """Apply pending migrations in order, each in its own transaction; returns the versions applied."""
+        # Every command opens the store: an up-to-date database is checked with plain SQL.
+        known = self.conn.execute("select 1 from sqlite_master where type = 'table' and name = '_migrations'")
+        if known.fetchone() and {r[0] for r in self.conn.execute("select version from _migrations")} >= set(MIGRATIONS):
+            return []
         with self.transaction() as db:
             db.table("_migrations").create(
                 {"version": int, "name": str, "applied_at": str}, pk="version", if_not_exists=True
@@ -645,8 +691,8 @@ class Store:
 
     def register_sources(self, sources: tuple[Source, ...]) -> None:
         """Make the sources table match the config's names, URLs and trust order; keep fetch state."""
-        registered = {row["id"]: row for row in self.db.query("select id, name, kind, url, rank, enabled from sources")}
-        with self.transaction() as db:
+        registered = {row["id"]: row for row in self._rows("select id, name, kind, url, rank, enabled from sources")}
+        with self._transaction():
             for source in sources:
                 wanted = {
                     "id": source.id,
@@ -660,24 +706,26 @@ class Store:
                 # costs reads only (it used to rewrite each item's source_rank on every run).
                 old = registered.get(source.id)
                 if old != wanted:
-                    db.table("sources").upsert(wanted, pk="id")
+                    self.db.table("sources").upsert(wanted, pk="id")
                 if old is not None and old["rank"] != source.rank:
-                    db.execute(
+                    self.conn.execute(
                         "update items set source_rank = ? where source_id = ? and source_rank is not ?",
                         [source.rank, source.id, source.rank],
                     )
 
     def source_state(self, source_id: str) -> SourceState:
-        rows = list(self.db.query("select * from sources where id = ?", [source_id]))
+        rows = self._rows("select * from sources where id = ?", [source_id])
         if not rows:
             return SourceState(id=source_id)
-        return self._state(rows[0])
+        count = self.conn.execute("select count(*) from items where source_id = ?", [source_id]).fetchone()[0]
+        return self._state(rows[0], count)
 
     def source_states(self) -> dict[str, SourceState]:
-        return {row["id"]: self._state(row) for row in self.db.query("select * from sources")}
+        # One grouped count instead of one query per source.
+        counts = dict(self.conn.execute("select source_id, count(*) from items group by source_id").fetchall())
+        return {row["id"]: self._state(row, counts.get(row["id"], 0)) for row in self._rows("select * from sources")}
 
-    def _state(self, row: dict[str, Any]) -> SourceState:
-        count = self.db.execute("select count(*) from items where source_id = ?", [row["id"]]).fetchone()[0]
+    def _state(self, row: dict[str, Any], count: int) -> SourceState:
         return SourceState(
             id=row["id"],
             etag=row["etag"],
@@ -719,7 +767,7 @@ class Store:
 
         `link` links new and changed items into stories and returns counts for the result's extra.
         """
-        with self.transaction():
+        with self._transaction():
             outcome = self._save_items(source, items)
             if rules is not None:
                 by_id = {item.id: item for item in items}
@@ -788,7 +836,7 @@ class Store:
     # update() and insert() re-read the schema on each call, which was most of a no-change run.
     def _update_source(self, source_id: str, values: dict[str, Any]) -> None:
         assignments = ", ".join(f"[{column}] = ?" for column in values)
-        self.db.execute(f"update sources set {assignments} where id = ?", [*values.values(), source_id])
+        self.conn.execute(f"update sources set {assignments} where id = ?", [*values.values(), source_id])
 
     def _insert_row(self, table: str, values: dict[str, Any]) -> None:
         self._insert_rows(table, [values])
@@ -799,7 +847,7 @@ class Store:
         names = ", ".join(f"[{column}]" for column in columns)
         marks = ", ".join("?" * len(columns))
         verb = "insert or ignore" if ignore else "insert"
-        self.db.conn.executemany(
+        self.conn.executemany(
             f"{verb} into [{table}] ({names}) values ({marks})", [[row[c] for c in columns] for row in rows]
         )
 
@@ -837,7 +885,6 @@ class Store:
         new_ids: list[str] = []
         updated_ids: list[str] = []
         duplicate_ids: list[str] = []
-        table = self.db.table("items")
         unique = {item.id: item for item in items}
         existing = (
             {
@@ -876,7 +923,7 @@ class Store:
                 changes["updated_at"] = row["fetched_at"]
                 if old["status"] == Status.APPROVED.value:
                     changes["needs_review"] = 1
-                table.update(item.id, changes)
+                self.db.table("items").update(item.id, changes)
                 updated_ids.append(item.id)
             else:
                 continue
@@ -958,14 +1005,18 @@ class Store:
         self.db.execute(
             "update stories set canonical_item_id = ?, title = ? where id = ?", [canonical_item_id, title, keep]
         )
-        self.set_story_roles(keep)
+        self.set_story_roles(keep, canonical_item_id)
         return keep
 
-    def set_story_roles(self, story_id: str) -> None:
+    def set_story_roles(self, story_id: str, canonical: str | None = None) -> None:
+        """Mark the story's canonical item (read from `stories` unless given) and the rest as variants."""
+        if canonical is None:
+            canonical = self.story_canonical_id(story_id)
+        # Only rows whose role changes are written: an item joining a big story changes two or three.
         self.db.execute(
-            """update items set story_role = case when id = (select canonical_item_id from stories where id = :s)
-               then 'canonical' else 'variant' end where story_id = :s""",
-            {"s": story_id},
+            """update items set story_role = case when id = :c then 'canonical' else 'variant' end
+               where story_id = :s and story_role is not (case when id = :c then 'canonical' else 'variant' end)""",
+            {"s": story_id, "c": canonical},
         )
 
     # -- near-duplicate stories (worker.stories orchestrates; decisions are in worker.dedupe) ----
@@ -1036,9 +1087,10 @@ class Store:
                 [(t,) for t in [*terms, ""]],
             )
 
-    def band_hits(self, keys: list[int], item_id: str) -> list[str]:
-        sql = f"select item_id from lsh_bands where key in ({_marks(keys)}) and item_id != ?"
-        return [r[0] for r in self.db.execute(sql, [*keys, item_id])]
+    def band_hit_counts(self, keys: list[int], item_id: str) -> list[tuple[str, int]]:
+        """Items sharing any of these band keys, with how many: in a big story that is thousands of rows."""
+        sql = f"select item_id, count(*) from lsh_bands where key in ({_marks(keys)}) and item_id != ? group by item_id"
+        return [(r[0], r[1]) for r in self.db.execute(sql, [*keys, item_id])]
 
     def posting_hits(self, terms: list[str], item_id: str) -> list[str]:
         if not terms:
@@ -1053,6 +1105,14 @@ class Store:
         sql = f"""select s.item_id, s.shingles, s.minhash, s.terms, i.story_id from item_signatures s
                   join items i on i.id = s.item_id where s.item_id in ({_marks(ids)})"""
         return list(self.db.query(sql, ids))
+
+    def minhashes_of(self, ids: list[str]) -> list[tuple[str, int, bytes]]:
+        """(item id, shingle count, minhash) of stored signatures. Unlike `signatures_of` it does not
+        read the item rows, whose story_id lies past the texts (overflow pages, for long articles)."""
+        if not ids:
+            return []
+        sql = f"select item_id, shingles, minhash from item_signatures where item_id in ({_marks(ids)})"
+        return [(r[0], r[1], r[2]) for r in self.db.conn.execute(sql, ids)]
 
     def story_candidates(self, ids: list[str], story_id: str) -> list[dict[str, Any]]:
         """Items among `ids` that are not already in `story_id`."""
@@ -1073,18 +1133,20 @@ class Store:
         ).fetchone()
         return bool(row[0])
 
-    def story_is_approved(self, story_id: str) -> bool:
-        sql = "select count(*) from items where story_id = ? and status = 'approved'"
-        return bool(self.db.execute(sql, [story_id]).fetchone()[0])
+    def item_title(self, item_id: str) -> str | None:
+        row = self.db.execute("select title from items where id = ?", [item_id]).fetchone()
+        return row[0] if row else None
 
     def story_canonical_id(self, story_id: str) -> str | None:
         row = self.db.execute("select canonical_item_id from stories where id = ?", [story_id]).fetchone()
         return str(row[0]) if row and row[0] else None
 
-    def move_story(self, target: str, source: str) -> None:
-        """Every item of story `source` joins `target`; `source` is deleted."""
+    def move_story(self, target: str, source: str) -> list[str]:
+        """Every item of story `source` joins `target`; `source` is deleted. Returns the ids moved."""
+        moved = [r[0] for r in self.db.execute("select id from items where story_id = ?", [source])]
         self.db.execute("update items set story_id = ? where story_id = ?", [target, source])
         self.db.execute("delete from stories where id = ?", [source])
+        return moved
 
     def mark_late_variant(self, item_id: str, variant_of: str) -> None:
         """Wards already heard this story: the variant (and its exact copies) is linked, never queued as new."""
@@ -1095,13 +1157,39 @@ class Store:
             [variant_of, item_id, item_id],
         )
 
-    def story_members(self, story_id: str) -> list[dict[str, Any]]:
-        return list(self.db.query(f"select {STORY_COLUMNS} from items where story_id = ?", [story_id]))
+    def story_lead_candidates(self, story_id: str) -> tuple[list[dict[str, Any]], str | None]:
+        """The members that can lead a story, and its latest promoted member (None if none).
 
-    def latest_promotion(self, ids: list[str]) -> str | None:
-        sql = f"select item_id from story_overrides where action = 'promote' and item_id in ({_marks(ids)}) order by id desc limit 1"
-        row = self.db.execute(sql, ids).fetchone()
-        return str(row[0]) if row else None
+        `story_canonical` picks the least of (rank, published, fetched, id) within the first non-empty
+        group of: approved non-copies, non-copies, approved copies, copies. So the least member of each
+        group (at most four rows) decides exactly as all members would; a story of 1,000 items no
+        longer loads 1,000 rows (with their texts) each time an item joins it. Titles are not read.
+        """
+        rows = self.db.query(
+            """select id, status, duplicate_of, source_rank, published_at, fetched_at from (
+                 select id, status, duplicate_of, source_rank, published_at, fetched_at,
+                   row_number() over (
+                     partition by coalesce(duplicate_of, '') = '', coalesce(status, '') = 'approved'
+                     order by coalesce(source_rank, 0), coalesce(published_at, ''), coalesce(fetched_at, ''), id
+                   ) as n
+                 from items where story_id = ?)
+               where n = 1""",
+            [story_id],
+        )
+        candidates = list(rows)
+        promoted = self.db.execute(
+            """select o.item_id from story_overrides o join items i on i.id = o.item_id
+               where o.action = 'promote' and i.story_id = ? order by o.id desc limit 1""",
+            [story_id],
+        ).fetchone()
+        if promoted is None:
+            return candidates, None
+        if all(row["id"] != promoted[0] for row in candidates):
+            candidates += self.db.query(
+                "select id, status, duplicate_of, source_rank, published_at, fetched_at from items where id = ?",
+                [promoted[0]],
+            )
+        return candidates, str(promoted[0])
 
     def promotions(self) -> dict[str, int]:
         """Promoted item → its latest promotion's override id."""
@@ -1111,8 +1199,11 @@ class Store:
     def delete_story(self, story_id: str) -> None:
         self.db.execute("delete from stories where id = ?", [story_id])
 
-    def put_story(self, story_id: str, canonical: str, title: str, *, now: datetime) -> None:
-        """Create or update a story's row, then the roles of its items."""
+    def put_story(
+        self, story_id: str, canonical: str, title: str | None, *, now: datetime, changed: list[str] | None = None
+    ) -> None:
+        """Create or update a story's row, then the roles of its items (only of `changed` when given:
+        the caller knows every other member already has the right role)."""
         stamp = iso_utc(now)
         if self.db.execute("select 1 from stories where id = ?", [story_id]).fetchone():
             self.db.execute(
@@ -1124,7 +1215,14 @@ class Store:
                 "insert into stories (id, canonical_item_id, title, created_at, updated_at) values (?, ?, ?, ?, ?)",
                 [story_id, canonical, title, stamp, stamp],
             )
-        self.set_story_roles(story_id)
+        if changed is not None:
+            self.db.execute(
+                f"""update items set story_role = case when id = ? then 'canonical' else 'variant' end
+                    where story_id = ? and id in ({_marks(changed)})""",
+                [canonical, story_id, *changed],
+            )
+            return
+        self.set_story_roles(story_id, canonical)
 
     def story_created(self, ids: list[str]) -> dict[str, str]:
         sql = f"select id, created_at from stories where id in ({_marks(ids)})"
@@ -1268,10 +1366,14 @@ class Store:
 
     def want_media(self, wants: list[MediaWant], *, now: datetime) -> int:
         """Record the files items need (once per item and URL); returns how many were new."""
-        before = self.db.execute("select count(*) from media").fetchone()[0]
-        with self.transaction() as db:
-            for want in wants:
-                db.table("media").insert(
+        if not wants:
+            return 0
+        before = self.conn.execute("select count(*) from media").fetchone()[0]
+        # One executemany per source (insert() per row re-read the schema each time).
+        with self._transaction():
+            self._insert_rows(
+                "media",
+                [
                     {
                         "item_id": want.item_id,
                         "source_id": want.source_id,
@@ -1284,21 +1386,21 @@ class Store:
                         "off_domain": int(want.off_domain),
                         "created_at": iso_utc(now),
                         "updated_at": iso_utc(now),
-                    },
-                    ignore=True,
-                )
-        return int(self.db.execute("select count(*) from media").fetchone()[0] - before)
+                    }
+                    for want in wants
+                ],
+                ignore=True,
+            )
+        return int(self.conn.execute("select count(*) from media").fetchone()[0] - before)
 
     def media_to_download(self, source_ids: list[str], *, max_attempts: int) -> list[dict[str, Any]]:
         if not source_ids:
             return []
         marks = ",".join("?" * len(source_ids))
-        return list(
-            self.db.query(
-                f"""select * from media where source_id in ({marks})
-                    and status in ('pending', 'failed') and attempts < ? order by id""",
-                [*source_ids, max_attempts],
-            )
+        return self._rows(
+            f"""select * from media where source_id in ({marks})
+                and status in ('pending', 'failed') and attempts < ? order by id""",
+            [*source_ids, max_attempts],
         )
 
     def media_done(self, media_id: int, *, sha256: str, size: int, content_type: str, path: str, now: datetime) -> None:
@@ -1315,6 +1417,37 @@ class Store:
                 "update media set status = 'failed', error = ?, attempts = attempts + 1, updated_at = ? where id = ?",
                 [error, iso_utc(now), media_id],
             )
+
+    def media_list(
+        self, *, status: str | None = None, source_id: str | None = None, limit: int = 50
+    ) -> list[dict[str, Any]]:
+        """Media rows, newest first, optionally of one status and/or source."""
+        where = [c for c, v in (("status = ?", status), ("source_id = ?", source_id)) if v]
+        args = [v for v in (status, source_id) if v]
+        sql = "select * from media" + (" where " + " and ".join(where) if where else "") + " order by id desc limit ?"
+        return list(self.db.query(sql, [*args, limit]))
+
+    def media_summary(self) -> dict[str, dict[str, int]]:
+        """status → {files, bytes}."""
+        return {
+            row["status"]: {"files": int(row["files"]), "bytes": int(row["bytes"] or 0)}
+            for row in self.db.query("select status, count(*) as files, sum(bytes) as bytes from media group by status")
+        }
+
+    def media_paths(self) -> set[str]:
+        """Every stored file some media row points at."""
+        return {row[0] for row in self.db.execute("select distinct path from media where path is not null")}
+
+    def media_reopen(self, ids: list[int]) -> list[int]:
+        """Failed downloads (all of them when `ids` is empty) get their attempts back for the next sync."""
+        where = "status = 'failed'" + (f" and id in ({_marks(ids)})" if ids else "")
+        with self.transaction() as db:
+            reopened = [int(row[0]) for row in db.execute(f"select id from media where {where}", ids)]
+            if reopened:
+                db.execute(
+                    f"update media set status = 'pending', attempts = 0 where id in ({_marks(reopened)})", reopened
+                )
+        return reopened
 
     def item_media(self, item_id: str) -> list[dict[str, Any]]:
         return list(self.db.query("select * from media where item_id = ? order by id", [item_id]))
@@ -1447,9 +1580,10 @@ class Store:
             # Publishing keeps the last approved revision even if the source changes it later.
             self.db.execute(
                 """insert into approved_revisions (item_id, revision, url, title, summary, body_html, body_text,
-                                                   broadcast_title, broadcast_text, approved_at, approved_by, audit_id)
+                                                   broadcast_title, broadcast_text, kind, image, attachments, extra,
+                                                   approved_at, approved_by, audit_id)
                    select id, revision, url, title, summary, body_html, body_text, broadcast_title, broadcast_text,
-                          ?, ?, ? from items where id = ?""",
+                          kind, image, attachments, extra, ?, ?, ? from items where id = ?""",
                 [at, actor.reviewer, audit_id, change.item_id],
             )
         return audit_id
@@ -1591,14 +1725,14 @@ class Store:
     # -- packs and publishing ---------------------------------------------------------------------
 
     def approved_rows(self) -> list[dict[str, Any]]:
-        """Approved items with the text of their LAST APPROVED revision (never the live source text).
+        """Approved items as of their LAST APPROVED revision: text, kind, image, attachments (never the live source's).
 
         This is the only query publishing and pack building read items through: an item that is not
         approved, or has no approval snapshot, cannot come out of it.
         """
         sql = """
-            select i.id, i.story_id, i.source_id, i.kind, i.published_at, i.source_rank, i.priority, i.topics,
-                   i.expires_at, i.image, i.attachments, i.extra, i.status, i.needs_review,
+            select i.id, i.story_id, i.source_id, r.kind, i.published_at, i.source_rank, i.priority, i.topics,
+                   i.expires_at, r.image, r.attachments, r.extra, i.status, i.needs_review,
                    r.id as approval_id, r.revision as approved_revision, r.url, r.title, r.summary, r.body_html,
                    r.broadcast_title, r.broadcast_text, r.approved_at, r.approved_by
             from items i

@@ -7,7 +7,7 @@ always inside the caller's transaction (Store.transaction is re-entrant).
 from __future__ import annotations
 
 import os
-from collections import Counter
+from collections import Counter, OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
@@ -31,10 +31,13 @@ from worker.dedupe import (
     idf,
     query_terms,
     rank_candidates,
+    rank_counted,
     rarest,
     rebuild_rows,
+    shingle_hashes,
     sign_all,
     signature,
+    signature_tokens,
     story_canonical,
     to_blob,
 )
@@ -59,7 +62,33 @@ EXACT_CHECKS = 5
 
 
 def _sign(row: dict[str, Any], config: DedupeConfig) -> Signature:
-    return signature(row["title"] or "", row["summary"] or "", row["body_text"] or "", config)
+    texts = (row["title"] or "", row["summary"] or "", row["body_text"] or "")
+    sig = signature(*texts, config)
+    _remember(texts, config, sig.shingles)
+    return sig
+
+
+# Linking signs each new item, then compares it with its likeliest earlier matches, whose shingles
+# come from their text: during a sync those were mostly signed moments before. Keyed by the texts
+# (an edited item is shingled anew); bounded, since each entry holds a text and its shingle set.
+_SHINGLES: OrderedDict[tuple[str, str, str, DedupeConfig], frozenset[int]] = OrderedDict()
+SHINGLE_CACHE = 1024
+
+
+def _remember(texts: tuple[str, str, str], config: DedupeConfig, shingles: frozenset[int]) -> None:
+    _SHINGLES[(*texts, config)] = shingles
+    _SHINGLES.move_to_end((*texts, config))
+    while len(_SHINGLES) > SHINGLE_CACHE:
+        _SHINGLES.popitem(last=False)
+
+
+def _shingles(row: dict[str, Any], config: DedupeConfig) -> frozenset[int]:
+    texts = (row["title"] or "", row["summary"] or "", row["body_text"] or "")
+    found = _SHINGLES.get((*texts, config))
+    if found is None:
+        found = shingle_hashes(signature_tokens(*texts, config), config.shingle)
+        _remember(texts, config, found)
+    return found
 
 
 def _member(row: dict[str, Any]) -> Member:
@@ -83,6 +112,7 @@ def link_items(
     by_id = {r["id"]: r for r in store.story_item_rows(ids)}
     pinned = store.split_items()
     linked = 0
+    leads: Leads = {}
     with store.transaction():
         for item_id in ids:
             row = by_id.get(item_id)
@@ -120,7 +150,7 @@ def link_items(
                 target = _retelling_target(store, item_id, sig, story_id, df, total, config)
             if target is None:
                 continue
-            _join(store, target, story_id, now=now, newcomer=item_id)
+            _join(store, target, story_id, now=now, newcomer=item_id, leads=leads)
             linked += 1
     founders = [i for i in new_ids if i in by_id and not by_id[i]["duplicate_of"]]
     return LinkCounts(stories_new=len(store.founders_alone(founders)), variants_linked=linked)
@@ -130,13 +160,13 @@ def _near_match(
     store: Store, item_id: str, sig: Signature, keys: list[int], story_id: str, config: DedupeConfig
 ) -> tuple[str, str] | None:
     """(item, story) of the best earlier near-duplicate found through the LSH bands."""
-    candidates = rank_candidates(store.band_hits(keys, item_id))
+    candidates = rank_counted(store.band_hit_counts(keys, item_id))
     if not candidates:
         return None
     scored = sorted(
         (
-            (estimated_score(sig, s["shingles"], from_blob(s["minhash"]), config), s["item_id"])
-            for s in store.signatures_of(candidates)
+            (estimated_score(sig, size, from_blob(minhash), config), other)
+            for other, size, minhash in store.minhashes_of(candidates)
         ),
         reverse=True,
     )
@@ -145,7 +175,7 @@ def _near_match(
     if not likely:
         return None
     texts = store.story_candidates(likely, story_id)
-    match = best_match(sig.shingles, ((t["id"], _sign(t, config).shingles) for t in texts), config)
+    match = best_match(sig.shingles, ((t["id"], _shingles(t, config)) for t in texts), config)
     if match is None:
         return None
     return match.item_id, next(t["story_id"] for t in texts if t["id"] == match.item_id)
@@ -176,27 +206,56 @@ def _retelling_target(
     return None if match is None else next(r["story_id"] for r in rows if r["item_id"] == match.item_id)
 
 
-def _join(store: Store, target: str, source: str, *, now: datetime, newcomer: str | None = None) -> None:
-    """Move every item of story `source` into story `target`; flag late variants of an approved story."""
+Leads = dict[str, tuple[list[dict[str, Any]], str | None]]
+
+
+def _join(
+    store: Store,
+    target: str,
+    source: str,
+    *,
+    now: datetime,
+    newcomer: str | None = None,
+    leads: Leads | None = None,
+) -> None:
+    """Move every item of story `source` into story `target`; flag late variants of an approved story.
+
+    `leads` carries each story's lead candidates from join to join within one `link_items` call (nothing
+    else writes stories meanwhile), so a big story is read once per source instead of once per join.
+    """
     if target == source:
         return
-    approved = store.story_is_approved(target)
+    known = {} if leads is None else leads
+    # Each story's lead candidates (see Store.story_lead_candidates) tell whether it holds an approved
+    # item, and together they are the candidates of the joined story.
+    rows, promoted = known.pop(target) if target in known else store.story_lead_candidates(target)
+    joining, promoted_joining = known.pop(source) if source in known else store.story_lead_candidates(source)
+    approved = any((row["status"] or "") == "approved" for row in rows)
     canonical = store.story_canonical_id(target)
-    store.move_story(target, source)
+    moved = store.move_story(target, source)
     if newcomer and approved:
+        # Only turns 'new' into 'duplicate': neither is approved, so the candidates above still hold.
         store.mark_late_variant(newcomer, canonical or target)
-    refresh_story(store, target, now=now)
+    if promoted or promoted_joining or not rows + joining:
+        refresh_story(store, target, now=now)  # which promotion is the latest needs every member's
+        return
+    rows = rows + joining
+    lead = story_canonical([_member(m) for m in rows])
+    # Roles: set_story_roles keeps exactly one 'canonical' per story, so only the old and new
+    # canonical items and the items that just moved can change; the other members are not rewritten.
+    changed = list(dict.fromkeys([lead, *([canonical] if canonical else []), *moved]))
+    store.put_story(target, lead, store.item_title(lead), now=now, changed=changed)
+    known[target] = (rows, None)
 
 
 def refresh_story(store: Store, story_id: str, *, now: datetime) -> None:
     """Recompute a story's canonical item, title and the roles of its items."""
-    members = store.story_members(story_id)
+    members, promoted = store.story_lead_candidates(story_id)
     if not members:
         store.delete_story(story_id)
         return
-    canonical = story_canonical([_member(m) for m in members], store.latest_promotion([m["id"] for m in members]))
-    title = next(m["title"] for m in members if m["id"] == canonical)
-    store.put_story(story_id, canonical, title, now=now)
+    canonical = story_canonical([_member(m) for m in members], promoted)
+    store.put_story(story_id, canonical, store.item_title(canonical), now=now)
 
 
 # -- rebuild ------------------------------------------------------------------------------------

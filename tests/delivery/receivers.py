@@ -31,6 +31,7 @@ class Receiver:
     user: str = "bientap"
     password: str = "abcd efgh ijkl mnop"
     statuses: list[int] = field(default_factory=list)  # answers to give before succeeding, first first
+    retry_after: str | None = None  # sent with those answers when set
     seen: list[Seen] = field(default_factory=list)
     posts: dict[int, dict[str, Any]] = field(default_factory=dict)
 
@@ -61,9 +62,11 @@ class Receiver:
             def log_message(self, *args: Any) -> None:
                 pass
 
-            def _answer(self, status: int, data: Any = None) -> None:
+            def _answer(self, status: int, data: Any = None, retry_after: str | None = None) -> None:
                 body = json.dumps(data if data is not None else {"ok": status < 300}).encode()
                 self.send_response(status)
+                if retry_after is not None:
+                    self.send_header("Retry-After", retry_after)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
@@ -82,7 +85,7 @@ class Receiver:
             def do_POST(self) -> None:
                 seen = self._record()
                 if receiver.statuses:
-                    self._answer(receiver.statuses.pop(0))
+                    self._answer(receiver.statuses.pop(0), retry_after=receiver.retry_after)
                     return
                 if seen.path in ("/api/loa", "/hook"):
                     seen.signature_ok = verify(receiver.secret, seen.body, self.headers.get("X-Loa-Signature", ""))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -35,9 +35,36 @@ def test_backoff_doubles_up_to_the_cap_then_gives_up() -> None:
     ]  # fmt: skip
 
 
+def test_retry_after_is_a_floor_capped_at_a_day_and_policies_change_the_schedule() -> None:
+    now = datetime(2023, 7, 10, tzinfo=UTC)
+    assert retry.next_attempt(1, now, retry_after=30) == now + timedelta(seconds=60)  # never sooner than backoff
+    assert retry.next_attempt(1, now, retry_after=900) == now + timedelta(seconds=900)
+    assert retry.next_attempt(1, now, retry_after=10**7) == now + timedelta(days=1)
+    policy = retry.RetryPolicy(max_attempts=3, first_wait_seconds=300, max_wait_seconds=600)
+    assert [retry.delay_seconds(n, policy) for n in (1, 2, 3, 4)] == [300, 600, 600, 600]
+    assert retry.next_attempt(2, now, policy) == now + timedelta(seconds=600)
+    assert retry.next_attempt(3, now, policy, retry_after=5) is None
+
+
+def test_destination_retry_config(tmp_path: Path) -> None:
+    yaml = "destinations: [{id: a, url: 'https://x', secret_env: S, retry: {attempts: 3, first_wait: 5m}}]\n"
+    [dest] = parse_config(yaml, tmp_path / "sources.yaml").destinations
+    assert dest.retry == retry.RetryPolicy(max_attempts=3, first_wait_seconds=300, max_wait_seconds=6 * 3600)
+
+
 @pytest.mark.parametrize(
     ("yaml", "path"),
     [
+        (
+            "destinations: [{id: a, url: 'https://x', secret_env: S, retry: {attempts: 0}}]",
+            "destinations[0].retry.attempts",
+        ),
+        ("destinations: [{id: a, url: 'https://x', secret_env: S, retry: {tries: 3}}]", "destinations[0].retry.tries"),
+        (
+            "destinations: [{id: a, url: 'https://x', secret_env: S, retry: {first_wait: 2h, max_wait: 1h}}]",
+            "destinations[0].retry.max_wait",
+        ),
+        ("destinations: [{id: a, url: 'https://x', secret_env: S, retry: 3}]", "destinations[0].retry"),
         ("destinations: [{id: a, kind: ftp, url: 'https://x'}]", "destinations[0].kind"),
         ("destinations: [{id: a, kind: http, url: 'https://x'}]", "destinations[0].secret_env"),
         ("destinations: [{id: a, kind: wordpress, url: 'https://x', user_env: U}]", "destinations[0].password_env"),

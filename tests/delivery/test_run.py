@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import time
+from email.utils import formatdate
 from pathlib import Path
 
 from tests.delivery.receivers import Receiver
 from tests.delivery.support import WARDS, delivery_env, destinations
+from worker.dates import from_iso
 from worker.delivery.retry import MAX_ATTEMPTS
 from worker.demo.server import StaticServer
 
@@ -87,6 +90,36 @@ def test_failures_back_off_by_loa_now_then_give_up_and_show_in_status(
         retried = env.json("deliveries", "retry", str(row["id"]), now="2023-07-12T08:00:00+07:00")
         assert len(retried["sent"]) == 1 and cms.signed()[-1].signature_ok
         assert cms.signed()[-1].body == cms.signed()[0].body  # the recorded bytes, not a rebuilt payload
+
+
+def test_retry_after_from_the_receiver_is_honoured(tmp_path: Path, site: tuple[Path, StaticServer]) -> None:
+    with Receiver(statuses=[429, 503], retry_after="900") as cms:
+        env = delivery_env(tmp_path, site, destinations(cms.url) + PLAIN_WARDS.format(url=cms.url))
+        env.json("publish", now="2023-07-10T08:00:00+07:00")
+        [row] = env.json("deliveries", "list")
+        assert row["next_attempt_at"] == "2023-07-10T01:15:00Z"  # 15 minutes as asked, not the 1-minute backoff
+        early = env.json("deliver", now="2023-07-10T08:05:00+07:00")
+        assert early["sent"] == [] and len(cms.seen) == 1
+        # An HTTP-date is read against the answer's own Date header, whatever the local clock says.
+        cms.retry_after = formatdate(time.time() + 1800, usegmt=True)
+        env.json("deliver", now="2023-07-10T08:15:00+07:00")
+        [row] = env.json("deliveries", "list")
+        wait = (from_iso(row["next_attempt_at"]) - from_iso("2023-07-10T01:15:00Z")).total_seconds()
+        assert 1790 <= wait <= 1800 and row["attempt_log"][-1]["http_status"] == 503
+        done = env.json("deliver", now="2023-07-10T08:45:00+07:00")
+        assert len(done["sent"]) == 1 and cms.signed()[-1].signature_ok
+
+
+def test_a_destinations_retry_policy_comes_from_the_config(tmp_path: Path, site: tuple[Path, StaticServer]) -> None:
+    with Receiver(statuses=[503, 503]) as cms:
+        dest = destinations(cms.url).replace("timeout: 5s}", "timeout: 5s, retry: {attempts: 2, first_wait: 10m}}")
+        env = delivery_env(tmp_path, site, dest + PLAIN_WARDS.format(url=cms.url))
+        env.json("publish", now="2023-07-10T08:00:00+07:00")
+        [row] = env.json("deliveries", "list")
+        assert row["next_attempt_at"] == "2023-07-10T01:10:00Z"
+        env.json("deliver", now="2023-07-10T08:10:00+07:00")
+        [row] = env.json("deliveries", "list", "--failed")
+        assert row["attempts"] == 2 and len(cms.seen) == 2
 
 
 def test_withdrawal_reaches_the_cms_as_a_new_revision(tmp_path: Path, site: tuple[Path, StaticServer]) -> None:

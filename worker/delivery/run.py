@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import quote
 
-from worker.dates import from_iso, iso_utc
+from worker.dates import from_iso, iso_utc, retry_after_seconds
 from worker.delivery import notices, payload, retry
 from worker.delivery.mail import MailResult, mail_outcome, send_mail
 from worker.delivery.settings import DeliveryError, Destination, secret
@@ -168,6 +168,7 @@ class _Try:
     error: str = ""
     response: str = ""
     remote_id: str | None = None
+    retry_after: float | None = None  # seconds the receiver asked to wait (Retry-After on 429/503)
 
 
 def _http_headers(row: dict[str, Any], secret_value: str) -> dict[str, str]:
@@ -186,25 +187,28 @@ def _crash_hook() -> None:
         os._exit(137)
 
 
-def _from_sent(sent: Sent) -> _Try:
-    return _Try(sent.status, sent.elapsed, response=sent.body[:500].decode("utf-8", "replace"))
+def _from_sent(sent: Sent, now: datetime) -> _Try:
+    headers = {k.lower(): v for k, v in sent.headers.items()}
+    header = headers.get("retry-after")
+    wait = retry_after_seconds(header, headers.get("date"), now=now) if header else None
+    return _Try(sent.status, sent.elapsed, response=sent.body[:500].decode("utf-8", "replace"), retry_after=wait)
 
 
-def _send_http(row: dict[str, Any], dest: Destination, sender: Sender) -> _Try:
+def _send_http(row: dict[str, Any], dest: Destination, sender: Sender, now: datetime) -> _Try:
     key = secret(dest.secret_env, f"destinations[{dest.id}].secret_env")
     sent = sender.send(
         "POST", dest.url, body=bytes(row["body"]), headers=_http_headers(row, key), timeout=dest.timeout_seconds
     )
     _crash_hook()
-    return _from_sent(sent)
+    return _from_sent(sent, now)
 
 
-def _send_webhook(row: dict[str, Any], ward: Ward | None, sender: Sender) -> _Try:
+def _send_webhook(row: dict[str, Any], ward: Ward | None, sender: Sender, now: datetime) -> _Try:
     env = ward.webhook_secret_env if ward else None
     key = secret(env, f"wards[{row['destination']}].webhook_secret_env")
     sent = sender.send("POST", str(row["url"]), body=bytes(row["body"]), headers=_http_headers(row, key))
     _crash_hook()
-    return _from_sent(sent)
+    return _from_sent(sent, now)
 
 
 def _send_wordpress(row: dict[str, Any], dest: Destination, store: Store, sender: Sender, now: datetime) -> _Try:
@@ -221,7 +225,7 @@ def _send_wordpress(row: dict[str, Any], dest: Destination, store: Store, sender
             return _Try(200, 0.0, response="no post to withdraw")
         sent = sender.send("DELETE", f"{posts}/{remote}", headers=headers, timeout=dest.timeout_seconds)
         _crash_hook()
-        return _from_sent(sent)
+        return _from_sent(sent, now)
     if remote is None:
         # A create whose answer was lost (crash, timeout) left a post behind: find it by slug instead of duplicating.
         slug = json.loads(body)["slug"]
@@ -232,7 +236,7 @@ def _send_wordpress(row: dict[str, Any], dest: Destination, store: Store, sender
             timeout=dest.timeout_seconds,
         )
         if retry.outcome(found.status) != "sent":
-            return _from_sent(found)
+            return _from_sent(found, now)
         existing = json.loads(found.body or b"[]")
         if isinstance(existing, list) and existing:
             remote = str(existing[0]["id"])
@@ -241,7 +245,7 @@ def _send_wordpress(row: dict[str, Any], dest: Destination, store: Store, sender
     headers["Content-Type"] = JSON
     sent = sender.send("POST", target, body=body, headers=headers, timeout=dest.timeout_seconds)
     _crash_hook()
-    result = _from_sent(sent)
+    result = _from_sent(sent, now)
     if remote is None and retry.outcome(sent.status) == "sent":
         try:
             created = json.loads(sent.body)
@@ -268,13 +272,13 @@ def _attempt(
         _crash_hook()
         return _Try(mail.status, mail.seconds, error=mail.error)
     if channel == "webhook":
-        return _send_webhook(row, wards.get(str(row["destination"])), sender)
+        return _send_webhook(row, wards.get(str(row["destination"])), sender, now)
     dest = next((d for d in config.destinations if d.id == row["destination"]), None)
     if dest is None:
         raise DeliveryError(f"destination {row['destination']!r} is no longer in sources.yaml")
     if channel == "wordpress":
         return _send_wordpress(row, dest, store, sender, now)
-    return _send_http(row, dest, sender)
+    return _send_http(row, dest, sender, now)
 
 
 def _deliver_one(
@@ -310,7 +314,12 @@ def _deliver_one(
             changes["remote_id"] = result.remote_id
             store.set_remote_post(str(row["destination"]), int(row["pack_id"]), result.remote_id, now=now)
     else:
-        due = retry.next_attempt(attempts, now) if verdict == "retry" else None
+        # Pack pushes follow their destination's `retry:`; ward notices use the default policy.
+        policy = next(
+            (d.retry for d in config.destinations if d.id == row["destination"] and d.kind == row["channel"]),
+            retry.DEFAULT_POLICY,
+        )
+        due = retry.next_attempt(attempts, now, policy, retry_after=result.retry_after) if verdict == "retry" else None
         error = result.error or f"HTTP {result.status}"
         if due is None:
             verdict = "failed"

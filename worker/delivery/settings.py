@@ -8,10 +8,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from worker.config_keys import check_keys
+from worker.delivery.retry import DEFAULT_POLICY, RetryPolicy
 from worker.errors import ConfigError, LoaError
 
 DESTINATION_KINDS = ("http", "wordpress")
-DESTINATION_KEYS = {"id", "kind", "url", "secret_env", "user_env", "password_env", "timeout"}
+DESTINATION_KEYS = {"id", "kind", "url", "secret_env", "user_env", "password_env", "timeout", "retry"}
+RETRY_KEYS = {"attempts", "first_wait", "max_wait"}
 SMTP_KEYS = {"host", "port", "from", "user_env", "password_env", "starttls", "timeout"}
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _ENV = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -33,6 +35,7 @@ class Destination:
     user_env: str | None = None  # wordpress: user name variable
     password_env: str | None = None  # wordpress: application password variable
     timeout_seconds: float = 20.0
+    retry: RetryPolicy = DEFAULT_POLICY
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,35 @@ def _timeout(data: dict[str, Any], path: str, default: float) -> float:
     return float(parse_duration(data["timeout"], f"{path}.timeout"))
 
 
+def _retry_policy(data: dict[str, Any], path: str) -> RetryPolicy:
+    """`retry: {attempts: 8, first_wait: 1m, max_wait: 6h}`; every key optional."""
+    value = data.get("retry")
+    if value is None:
+        return DEFAULT_POLICY
+    path = f"{path}.retry"
+    if not isinstance(value, dict):
+        raise ConfigError(f"expected a mapping, got {type(value).__name__}", path=path, hint="e.g. {attempts: 8}")
+    check_keys(value, RETRY_KEYS, path)
+    from worker.config import parse_duration
+
+    attempts = value.get("attempts", DEFAULT_POLICY.max_attempts)
+    if not isinstance(attempts, int) or isinstance(attempts, bool) or not 1 <= attempts <= 100:
+        raise ConfigError(f"expected a whole number from 1 to 100, got {attempts!r}", path=f"{path}.attempts")
+    first = (
+        parse_duration(value["first_wait"], f"{path}.first_wait")
+        if "first_wait" in value
+        else DEFAULT_POLICY.first_wait_seconds
+    )
+    most = (
+        parse_duration(value["max_wait"], f"{path}.max_wait")
+        if "max_wait" in value
+        else max(DEFAULT_POLICY.max_wait_seconds, first)
+    )
+    if most < first:
+        raise ConfigError(f"max_wait ({most} s) is shorter than first_wait ({first} s)", path=f"{path}.max_wait")
+    return RetryPolicy(max_attempts=attempts, first_wait_seconds=first, max_wait_seconds=most)
+
+
 def parse_destinations(value: object) -> tuple[Destination, ...]:
     if value is None:
         return ()
@@ -113,6 +145,7 @@ def parse_destinations(value: object) -> tuple[Destination, ...]:
                 user_env=_env_name(entry, "user_env", path, required=is_wp),
                 password_env=_env_name(entry, "password_env", path, required=is_wp),
                 timeout_seconds=_timeout(entry, path, 20.0),
+                retry=_retry_policy(entry, path),
             )
         )
     return tuple(found)

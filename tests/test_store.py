@@ -1,0 +1,48 @@
+"""worker/store.py: schema migrations applied to databases written by earlier versions."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from worker.store import Store
+
+
+def test_approval_snapshots_from_before_migration_31_take_the_items_media(tmp_path: Path) -> None:
+    store = Store.open(tmp_path / "loa.db")
+    db = store.db
+    attachments = json.dumps([{"url": "https://khonggianmang.vn/files/canh-bao.pdf", "title": "Cảnh báo"}])
+    db.execute(
+        "insert into sources (id, name, kind, url) values ('kgm', 'Cổng KGM', 'rss', 'https://khonggianmang.vn/rss')"
+    )
+    db.execute(
+        "insert into items (id, source_id, title, kind, image, attachments, extra, status) values (?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            "a1",
+            "kgm",
+            "Cảnh báo giả danh công an",
+            "article",
+            "https://khonggianmang.vn/anh.jpg",
+            attachments,
+            "{}",
+            "approved",
+        ],
+    )
+    # The database as version 30 left it: snapshots without the media columns.
+    for column in ("kind", "image", "attachments", "extra"):
+        db.execute(f"alter table approved_revisions drop column {column}")
+    db.execute("delete from _migrations where version = 31")
+    db.execute(
+        "insert into approved_revisions (item_id, revision, title, approved_at, approved_by) values (?, 1, ?, ?, ?)",
+        ["a1", "Cảnh báo giả danh công an", "2023-07-10T01:00:00Z", "lan"],
+    )
+    assert store.migrate() == [31]
+    [row] = store.approved_rows()
+    assert row["image"] == "https://khonggianmang.vn/anh.jpg"
+    assert row["attachments"] == [{"url": "https://khonggianmang.vn/files/canh-bao.pdf", "title": "Cảnh báo"}]
+    assert row["kind"] == "article" and row["extra"] == {}
+    # From now on the snapshot, not the live row, is what publishing reads.
+    db.execute("update items set image = 'https://example.com/chua-duyet.jpg', kind = 'video' where id = 'a1'")
+    [row] = store.approved_rows()
+    assert (row["image"], row["kind"]) == ("https://khonggianmang.vn/anh.jpg", "article")
+    store.close()
