@@ -1339,12 +1339,12 @@ def _run_publish(ctx: Context, *, wards_file: str | None, out: str | None, dry_r
 
 def _deliver_after_publish(ctx: Context, store: Store, report: Any, wards: Any) -> dict[str, Any] | None:
     """Deliveries run once the files are in place; whatever happens to them, publish has succeeded."""
-    from worker.clock import now
-    from worker.delivery.run import after_publish
-
     config = ctx.config
     if report.snapshot is None or not (config.destinations or any(w.email or w.webhook for w in wards)):
         return None
+    from worker.clock import now
+    from worker.delivery.run import after_publish
+
     try:
         with _fetcher(config) as fetcher:
             return after_publish(config, store, report.snapshot, fetcher, now=now(), wards=wards).as_json()

@@ -130,3 +130,20 @@ def test_skipped_entries_are_not_read_and_an_empty_queue_still_renders() -> None
     empty = render_queue(WARD, (), CONFIG)
     assert json.loads(empty["queues/dien-bien/queue.json"]) == {"ward": "dien-bien", "entries": []}
     assert "Chưa có bản tin nào" in empty["queues/dien-bien/index.html"].decode()
+
+
+def test_a_class_listing_fills_in_each_wards_ids_byte_for_byte() -> None:
+    from worker.broadcast import entry_id
+    from worker.publish_queue import QueueListing, queue_json
+
+    candidates, _flagged = candidates_for(WARD, STORIES, CONFIG.reading)
+    rules = FillRules(tz=TZ, repeats=2, spacing_days=1, reserve_seconds=frame_reserve(WARD, CONFIG))
+    entries = fill(WARD, [], candidates, NOW, rules).entries
+    listing = QueueListing.build(WARD, entries)
+    assert listing is not None
+    for other in ("xa-b", "phuong-dong-ve-2"):
+        mine = tuple(replace(e, id=entry_id(other, e.story, e.repeat), ward=other) for e in entries)
+        assert listing.fill(other) == queue_json(replace(WARD, id=other), mine).encode("utf-8")
+    # Two entries at one position: the order would fall to ids, which differ per ward, so no shared listing.
+    tied = (*entries, replace(entries[0], id="x" * 16, story="other", status=EntryStatus.SKIPPED.value))
+    assert QueueListing.build(WARD, tied) is None

@@ -299,3 +299,36 @@ def test_loa_run_refreshes_queues(tmp_path: Path, site: Site) -> None:
     result = json.loads(invoke(env, "run", "--json").output)
     assert result["publish"]["queues"]["entries"] == len(rows(env)) > 0
     assert (tmp_path / "out" / "queues" / "phuong-ham-rong" / "queue.json").is_file()
+
+
+def test_a_kill_after_a_skipping_publish_is_caught_up(tmp_path: Path, site: Site) -> None:
+    """Fingerprints are written last: a publish killed after saving new rows leaves them stale, so nothing is skipped."""
+    env = queue_env(tmp_path, site)  # type: ignore[arg-type]
+    publish(env, now="2023-07-10T05:00:00+07:00")
+    assert env.run("withdraw", env.item_id("cb-2"), "--reason", "Nguồn gỡ bài").exit_code == 0
+    for point in ("queues-saved", "replacing"):
+        process = _publish_process(env.config, LOA_CRASH_AT=point)
+        assert process.wait() == -signal.SIGKILL
+    report = publish(env)
+    consistent(tmp_path)
+    assert story_of(env, "cb-2") not in {r["story"] for r in rows(env) if r["date"] > "2023-07-10"}
+    assert report["queues"]["saved"] == {"inserted": 0, "updated": 0, "deleted": 0}  # the killed run saved them
+    assert publish(env)["written"] == []
+
+
+def test_a_deleted_output_file_is_written_again(tmp_path: Path, site: Site) -> None:
+    env = queue_env(tmp_path, site)  # type: ignore[arg-type]
+    publish(env)
+    out = tmp_path / "out"
+    gone = [
+        out / "queues" / "phuong-ham-rong" / "index.html",
+        out / "site" / "index.html",
+        out / "feeds" / "phuong-dien-bien.xml",
+    ]
+    before = {p: p.read_bytes() for p in gone}
+    for path in gone:
+        path.unlink()
+    report = publish(env)
+    assert sorted(report["written"]) == sorted(str(p.relative_to(out)) for p in gone)
+    assert {p: p.read_bytes() for p in gone} == before
+    assert publish(env)["written"] == []

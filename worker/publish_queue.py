@@ -8,12 +8,14 @@ from __future__ import annotations
 import html
 import json
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from worker.broadcast import BroadcastWard, EntryStatus, QueueEntry
+from worker.broadcast import BroadcastWard, EntryStatus, QueueEntry, entry_id
 from worker.models import Priority
 from worker.readaloud import WARD_KINDS, frame_sentences, syllables
 
@@ -137,9 +139,13 @@ section.slot h2 { font-size: 20pt; margin: 0 0 .2em; }
 """
 
 
+# Story scripts and labels recur in every ward that airs them: escape each once.
+_escape = lru_cache(maxsize=8192)(html.escape)
+
+
 def index_html(ward: BroadcastWard, scripts: Sequence[SlotScript]) -> str:
     """A page the ward operator opens and prints: one A4 section per slot, large type, no scripts or assets."""
-    esc = html.escape
+    esc = _escape
     title = f"Lịch phát thanh — {ward_title(ward)}"
     out = [
         "<!doctype html>",
@@ -181,12 +187,62 @@ def queue_json(ward: BroadcastWard, entries: Sequence[QueueEntry]) -> str:
     return json.dumps({"ward": ward.id, "entries": [e.as_dict() for e in ordered]}, ensure_ascii=False, indent=2) + "\n"
 
 
-def render_queue(ward: BroadcastWard, entries: Sequence[QueueEntry], config: BroadcastConfig) -> dict[str, bytes]:
-    """queues/<ward>/queue.json, queues/<ward>/YYYY-MM-DD_HHMM.txt per slot and queues/<ward>/index.html."""
+def render_queue(
+    ward: BroadcastWard, entries: Sequence[QueueEntry], config: BroadcastConfig, *, listing: bytes | None = None
+) -> dict[str, bytes]:
+    """queues/<ward>/queue.json, queues/<ward>/YYYY-MM-DD_HHMM.txt per slot and queues/<ward>/index.html.
+
+    `listing`, when given, is this ward's queue.json already rendered (see `QueueListing`).
+    """
     folder = f"queues/{ward.id}"
     scripts = slot_scripts(ward, entries, config)
-    files = {f"{folder}/queue.json": queue_json(ward, entries).encode("utf-8")}
+    files = {f"{folder}/queue.json": listing if listing is not None else queue_json(ward, entries).encode("utf-8")}
     for script in scripts:
         files[f"{folder}/{script.stem}.txt"] = script_text(ward, script).encode("utf-8")
     files[f"{folder}/index.html"] = index_html(ward, scripts).encode("utf-8")
     return files
+
+
+_HOLE = re.compile(r'"\ue000loa-(\w+)\ue000"')
+
+
+@dataclass(frozen=True)
+class QueueListing:
+    """queue.json of a class of wards planned alike: encoded once, each ward's id and entry ids filled in.
+
+    Valid only when (date, slot, order) is unique among the entries, so the listing order never falls to ids.
+    """
+
+    pieces: tuple[bytes, ...]
+    holes: tuple[str, ...]  # "w" for the ward id, else the index of the entry whose id goes there
+    keys: tuple[tuple[str, int], ...]  # (story, repeat) of each entry, in listing order
+
+    @classmethod
+    def build(cls, ward: BroadcastWard, entries: Sequence[QueueEntry]) -> QueueListing | None:
+        mine = [e for e in entries if e.ward == ward.id]
+        if len({(e.date, e.slot, e.order) for e in mine}) != len(mine):
+            return None
+        ordered = sorted(mine, key=lambda e: (e.date, e.slot, e.order, e.id))
+        marked = [
+            {**e.as_dict(), "id": f"\ue000loa-{n}\ue000", "ward": "\ue000loa-w\ue000"} for n, e in enumerate(ordered)
+        ]
+        text = json.dumps({"ward": "\ue000loa-w\ue000", "entries": marked}, ensure_ascii=False, indent=2) + "\n"
+        parts = _HOLE.split(text)
+        listing = cls(
+            tuple(p.encode("utf-8") for p in parts[0::2]),
+            tuple(parts[1::2]),
+            tuple((e.story, e.repeat) for e in ordered),
+        )
+        return listing if listing.fill(ward.id) == queue_json(ward, entries).encode("utf-8") else None
+
+    def fill(self, ward: str) -> bytes:
+        values = {"w": f'"{ward}"'.encode()}
+        out = [self.pieces[0]]
+        for hole, piece in zip(self.holes, self.pieces[1:], strict=True):
+            if hole == "w":
+                out.append(values["w"])
+            else:
+                story, repeat = self.keys[int(hole)]
+                out.append(f'"{entry_id(ward, story, repeat)}"'.encode())
+            out.append(piece)
+        return b"".join(out)

@@ -1,24 +1,38 @@
-"""Ward broadcast queues as a capability: published stories → broadcast.plan() → queue_entries → outputs/queues/.
+"""Ward broadcast queues as a capability: published stories → broadcast.fill() → queue_entries → outputs/queues/.
 
 The decisions stay in broadcast.py; this module reads and saves through the store and hands files to the writer.
 """
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import re
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from worker.broadcast import BroadcastStory, BroadcastWard, EntryStatus, QueueEntry, QueuePlan, plan
-from worker.publish_queue import SlotScript, clock, render_queue, slot_scripts, ward_title
+from worker.broadcast import (
+    BroadcastStory,
+    BroadcastWard,
+    Candidate,
+    EntryStatus,
+    FillRules,
+    QueueEntry,
+    QueuePlan,
+    candidates_for,
+    entry_id,
+    fill,
+    frame_reserve,
+)
+from worker.models import Priority
+from worker.publish_queue import QueueListing, SlotScript, clock, render_queue, slot_scripts, ward_title
 from worker.readaloud import StoryText
-from worker.sanitize import html_to_text
+from worker.sanitize import html_to_text, nfc
 from worker.wards import Ward
 
 if TYPE_CHECKING:
@@ -31,43 +45,120 @@ _PLANNED = ("id", "ward", "date", "slot", "priority", "story", "pack", "title", 
 _EXTINF = re.compile(r"^#EXTINF:(\d+),")
 
 
+# Bump when planning or the queue files change, so every stored ward fingerprint is stale.
+QUEUE_FORMAT = "queues-1"
+_ROW_SHAPE = ("date", "slot", "position", "priority", "story", "pack", "title", "script", "seconds", "repeat", "status")
+
+
+@dataclass(frozen=True)
+class WardQueueState:
+    """What publish remembers of one ward's queue (in its manifest) to skip the ward while nothing changed."""
+
+    fingerprint: str  # every input of the ward's plan and files, including the token of its rows
+    token: str  # queue_tokens value once this publish had saved the ward's rows
+    shape: str  # digest of its rows without the ward id; "" when they cannot stand for another ward's
+    entries: int
+    unplaced: int
+    clock: str = ""  # how much of `now` the fingerprint holds: "", "day" or "slot" (see `_phase`)
+
+    def as_json(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in _STATE_KEYS}
+
+    @classmethod
+    def from_json(cls, data: Any) -> WardQueueState | None:
+        try:
+            return cls(**{k: data[k] for k in _STATE_KEYS})
+        except (KeyError, TypeError):
+            return None
+
+
+_STATE_KEYS = ("fingerprint", "token", "shape", "entries", "unplaced", "clock")
+
+
+@dataclass(frozen=True)
+class PlannedClass:
+    """Wards whose plans are provably the same modulo their ids: one planned, the others mapped from it."""
+
+    plan: QueuePlan  # the first member's
+    members: tuple[BroadcastWard, ...]
+
+
 @dataclass(frozen=True)
 class QueueResult:
-    """What one refresh planned (and saved, unless it was a dry run)."""
+    """What one refresh planned (and saved, unless it was a dry run); wards skipped as unchanged are in `kept`."""
 
-    wards: tuple[BroadcastWard, ...] = ()
-    plans: tuple[QueuePlan, ...] = ()
+    wards: tuple[BroadcastWard, ...] = ()  # the wards planned this time
+    classes: tuple[PlannedClass, ...] = ()
     saved: dict[str, int] = field(default_factory=dict)  # inserted | updated | deleted rows
+    kept: tuple[str, ...] = ()
+    states: dict[str, WardQueueState] = field(default_factory=dict)
+
+    def plan_for(self, ward: str) -> QueuePlan | None:
+        found = self._by_ward.get(ward)
+        if found is None:
+            return None
+        each, view = found
+        return each.plan if view.id == each.plan.ward else map_plan(each.plan, view.id)
 
     def entries(self, ward: str) -> tuple[QueueEntry, ...]:
-        return self._by_ward.get(ward, ())
+        found = self.plan_for(ward)
+        return found.entries if found is not None else ()
+
+    @property
+    def plans(self) -> tuple[QueuePlan, ...]:
+        return tuple(p for p in (self.plan_for(view.id) for view in self.wards) if p is not None)
 
     @cached_property
-    def _by_ward(self) -> dict[str, tuple[QueueEntry, ...]]:
-        # Looked up once per ward when rendering: a scan of every plan each time is quadratic in wards.
-        found: dict[str, tuple[QueueEntry, ...]] = {}
-        for each in self.plans:
-            found.setdefault(each.ward, each.entries)  # the first plan of a ward wins, as the scan did
+    def _by_ward(self) -> dict[str, tuple[PlannedClass, BroadcastWard]]:
+        found: dict[str, tuple[PlannedClass, BroadcastWard]] = {}
+        for each in self.classes:
+            for view in each.members:
+                found.setdefault(view.id, (each, view))  # the first plan of a ward wins, as a scan would
         return found
 
     def counts(self) -> dict[str, int]:
-        out: dict[str, int] = {"entries": sum(len(p.entries) for p in self.plans)}
-        for each in self.plans:
-            for action, count in each.counts().items():
-                out[action] = out.get(action, 0) + count
+        out: dict[str, int] = {"entries": 0}
+        for each in self.classes:
+            size = len(each.members)
+            out["entries"] += len(each.plan.entries) * size
+            for action, count in each.plan.counts().items():
+                out[action] = out.get(action, 0) + count * size
+        for ward in self.kept:
+            state = self.states[ward]
+            out["entries"] += state.entries
+            if state.unplaced:  # still unplaced: reported as every plan would
+                out["unplaced"] = out.get("unplaced", 0) + state.unplaced
         return out
 
     def as_json(self) -> dict[str, Any]:
-        return {"wards": len(self.wards), **self.counts(), "saved": self.saved}
+        return {"wards": len(self.wards) + len(self.kept), **self.counts(), "saved": self.saved}
+
+
+def map_plan(plan_: QueuePlan, ward: str) -> QueuePlan:
+    """A class member's plan from its representative's: the same entries under the member's ward and entry ids."""
+    entries = tuple(replace(e, id=entry_id(ward, e.story, e.repeat), ward=ward) for e in plan_.entries)
+    changes = tuple(replace(c, entry=entry_id(ward, c.story, c.repeat)) for c in plan_.changes)
+    return QueuePlan(ward=ward, entries=entries, changes=changes, flagged=plan_.flagged)
 
 
 def broadcast_wards(wards: Iterable[Ward]) -> list[tuple[Ward, BroadcastWard]]:
     """The wards that broadcast (they have slots), with their scheduling view."""
     out: list[tuple[Ward, BroadcastWard]] = []
+    parsed: dict[tuple[Any, ...], BroadcastWard] = {}
     for index, ward in enumerate(wards):
-        view = ward.broadcast(f"wards[{index}]")
-        if view is not None:
-            out.append((ward, view))
+        if not ward.slots:
+            continue
+        # Parsing slots and quiet days is the same for every ward that writes them alike: parse once, rename.
+        key = (ward.kind, ward.slots, ward.quiet_days, ward.daily_cap)
+        known = parsed.get(key)
+        if known is None:
+            view = ward.broadcast(f"wards[{index}]")
+            if view is None:
+                continue
+            parsed[key] = view
+        else:
+            view = replace(known, id=ward.id, name=nfc(ward.name))
+        out.append((ward, view))
     return out
 
 
@@ -82,17 +173,23 @@ def entry_row(entry: QueueEntry) -> dict[str, Any]:
 
 def published_stories(snapshot: Snapshot, wards: Sequence[Ward]) -> list[BroadcastStory]:
     """Each story in the published packs once, for the wards whose topics and kinds want it (as their feeds)."""
-    seen: set[str] = set()
     out: list[BroadcastStory] = []
-    # Oldest pack first: a story in two packs keeps the pack it first aired with.
+    for story, item in _first_items(snapshot):
+        wanted = tuple(w.id for w in wards if w.wants(item.topics, item.kind))
+        if wanted:  # an empty `wards` would mean every ward
+            out.append(replace(story, wards=wanted))
+    return out
+
+
+def _first_items(snapshot: Snapshot) -> list[tuple[BroadcastStory, Any]]:
+    """Each story once, from its first item (oldest pack first: a story in two packs keeps the pack it first aired with)."""
+    seen: set[str] = set()
+    out: list[tuple[BroadcastStory, Any]] = []
     for pack in sorted(snapshot.packs, key=lambda p: (p.published_at, p.number)):
         for item in pack.items:
             if item.story_id in seen:
                 continue
             seen.add(item.story_id)
-            wanted = tuple(w.id for w in wards if w.wants(item.topics, item.kind))
-            if not wanted:
-                continue  # an empty `wards` would mean every ward
             text = StoryText(
                 id=item.story_id,
                 title=item.title,
@@ -101,7 +198,19 @@ def published_stories(snapshot: Snapshot, wards: Sequence[Ward]) -> list[Broadca
                 broadcast_text=item.broadcast_text,
                 source=item.agency or item.source_name,
             )
-            out.append(BroadcastStory(text, priority=item.priority, pack=pack.slug, wards=wanted))
+            out.append((BroadcastStory(text, priority=item.priority, pack=pack.slug), item))
+    return out
+
+
+def stories_by_filter(
+    snapshot: Snapshot, wards: Sequence[Ward]
+) -> dict[tuple[tuple[str, ...], tuple[str, ...]], list[BroadcastStory]]:
+    """The live stories each ward filter airs (wards with one filter air the same), in published order."""
+    firsts = _first_items(snapshot)
+    out: dict[tuple[tuple[str, ...], tuple[str, ...]], list[BroadcastStory]] = {}
+    for ward in wards:
+        if ward.filter_key not in out:
+            out[ward.filter_key] = [story for story, item in firsts if ward.wants(item.topics, item.kind)]
     return out
 
 
@@ -123,33 +232,248 @@ def gone_stories(
     return out
 
 
+def _digest(parts: Iterable[str]) -> str:
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:32]
+
+
+def _story_print(story: BroadcastStory) -> str:
+    t = story.text
+    return repr(
+        (t.id, t.title, t.lead, t.broadcast_title, t.broadcast_text, t.source, story.priority.value, story.pack)
+    )
+
+
+_PLANNERS = ("queues.py", "broadcast.py", "publish_queue.py", "readaloud.py")
+
+
+def _code_print() -> str:
+    """The planning and rendering code itself: a new release re-plans every ward once, whatever QUEUE_FORMAT says."""
+    worker = Path(__file__).resolve().parent
+    return _digest(hashlib.sha256((worker / name).read_bytes()).hexdigest() for name in _PLANNERS)
+
+
+def _view_print(view: BroadcastWard) -> str:
+    # Sorted: a frozenset of dates iterates in an order that changes with each process's hash seed.
+    quiet = (sorted(view.quiet_weekdays), sorted(view.quiet_dates))
+    return repr((view.id, view.name, view.kind, view.slots, quiet, view.daily_cap_seconds))
+
+
+def row_shape(ward: str, rows: Sequence[dict[str, Any]]) -> str:
+    """Digest of a ward's rows (airing order) without its id; "" when planning it could depend on entry ids.
+
+    Ids break ties only between entries sharing a slot position, which needs a skipped entry or a hand-made
+    row; wards with either are planned on their own.
+    """
+    seen: set[tuple[Any, ...]] = set()
+    parts: list[str] = []
+    for row in rows:
+        key = (row["date"], row["slot"], row["position"])
+        if row["status"] == EntryStatus.SKIPPED or key in seen:
+            return ""
+        if row["id"] != entry_id(ward, row["story"], int(row["repeat"] or 0)):
+            return ""
+        seen.add(key)
+        parts.append(repr(tuple(row[k] for k in _ROW_SHAPE)))
+    return _digest(parts)
+
+
+def _phase(view: BroadcastWard, now: datetime, tz: Any, clock: str) -> str:
+    """What of `now` can still change a plan whose other inputs are unchanged (`clock`, from `_clock`)."""
+    if not clock:
+        return ""
+    today = now.astimezone(tz).date()
+    if clock == "day":
+        return today.isoformat()
+    started = "".join("1" if datetime.combine(today, s.start, tzinfo=tz) < now else "0" for s in view.slots)
+    return f"{today.isoformat()}/{started}"
+
+
+def _clock(plan_: QueuePlan, candidates: Sequence[Candidate]) -> str:
+    """How re-planning the same inputs later could differ: "" never, "day" from tomorrow, "slot" at a slot start.
+
+    Later, `fill` only loses the slots that began in between: entries already placed stay, and removals,
+    updates and renumbering only touch slots not begun, which the plan already settled. Only what it left
+    unplaced can land elsewhere: in a new day at the end of the horizon, or, for a khẩn cấp story that
+    displaces in the first slot not begun, as soon as a slot begins.
+    """
+    unplaced = {c.story for c in plan_.changes if c.action == "unplaced"}
+    if not unplaced:
+        return ""
+    if any(c.story in unplaced and c.priority is Priority.URGENT for c in candidates):
+        return "slot"
+    return "day"
+
+
 def refresh(
-    config: Config, store: Store, snapshot: Snapshot, wards: Sequence[Ward], *, now: datetime, save: bool
+    config: Config,
+    store: Store,
+    snapshot: Snapshot,
+    wards: Sequence[Ward],
+    *,
+    now: datetime,
+    save: bool,
+    previous: Mapping[str, WardQueueState] | None = None,
+    present: Callable[[str], bool] | None = None,
 ) -> QueueResult:
-    """Plan every broadcasting ward's queue from the snapshot; with `save`, store it in the same transaction."""
+    """Plan every broadcasting ward's queue from the snapshot; with `save`, store it in the same transaction.
+
+    A ward whose fingerprint equals `previous` (and whose files are `present`) is kept: not read, planned,
+    saved or rendered. Wards alike modulo their ids are planned once per class (see `row_shape`).
+    """
     pairs = broadcast_wards(wards)
     if not pairs:
         return QueueResult()
-    views = tuple(view for _ward, view in pairs)
-    ids = [view.id for view in views]
+    previous = previous or {}
+    settings = config.broadcast
+    window = (config.campaign.start, config.campaign.end) if config.campaign else None
+    by_filter = stories_by_filter(snapshot, [ward for ward, _view in pairs])
+    filter_prints = {key: _digest(_story_print(s) for s in stories) for key, stories in by_filter.items()}
+    base = [_digest([QUEUE_FORMAT, _code_print(), repr(settings), str(config.timezone), repr(window)])]
+
+    def fingerprint(ward: Ward, view: BroadcastWard, token: str, clock: str) -> str:
+        phase = _phase(view, now, config.timezone, clock)
+        return _digest([*base, _view_print(view), filter_prints[ward.filter_key], token, phase])
 
     def run() -> QueueResult:
-        existing = [entry_from_row(row) for row in store.queue_rows() if row["ward"] in ids]
-        live = published_stories(snapshot, [ward for ward, _view in pairs])
-        leaving = gone_stories(live, existing, {})
-        expiries = store.story_expiries([s.text.id for s in leaving], now=now) if leaving else {}
-        expired = {
-            s.text.id: replace(s, withdrawn=False, expires_at=expiries[s.text.id])
-            for s in leaving
-            if s.text.id in expiries
-        }
-        leaving = [expired.get(s.text.id, s) for s in leaving]
-        plans = plan(config, views, [*live, *leaving], existing, now)
-        saved: dict[str, int] = {}
+        tokens = store.queue_tokens()
+        kept: list[str] = []
+        states: dict[str, WardQueueState] = {}
+        todo: list[tuple[Ward, BroadcastWard]] = []
+        for ward, view in pairs:
+            before = previous.get(view.id)
+            token = tokens.get(view.id, "")
+            if (
+                before is not None
+                and before.fingerprint == fingerprint(ward, view, token, before.clock)
+                and (present is None or present(view.id))
+            ):
+                kept.append(view.id)
+                states[view.id] = before
+            else:
+                todo.append((ward, view))
+        if not todo:
+            return QueueResult(
+                kept=tuple(kept), states=states, saved=dict.fromkeys(("inserted", "updated", "deleted"), 0)
+            )
+        # Rows: a ward whose token is the one its shape was recorded with needs none unless it leads a class.
+        shapes: dict[str, str] = {}
+        for _ward, view in todo:
+            before = previous.get(view.id)
+            if before is not None and before.shape and before.token == tokens.get(view.id, ""):
+                shapes[view.id] = before.shape
+        rows = store.queue_rows_of([view.id for _w, view in todo if view.id not in shapes])
+        for ward_id, ward_rows in rows.items():
+            shapes[ward_id] = row_shape(ward_id, ward_rows)
+        ward_of = {view.id: ward for ward, view in todo}
+        reserves: dict[tuple[Any, ...], int] = {}
+        classes: dict[tuple[Any, ...], list[tuple[Ward, BroadcastWard]]] = {}
+        for ward, view in todo:
+            frame_key = (view.kind, view.name, view.slots)
+            if frame_key not in reserves:
+                reserves[frame_key] = frame_reserve(view, settings)
+            shape = shapes[view.id]
+            key = (
+                view.slots,
+                view.quiet_weekdays,
+                view.quiet_dates,
+                view.daily_cap_seconds,
+                reserves[frame_key],
+                ward.filter_key,
+                shape or view.id,  # "": a class of its own
+            )
+            classes.setdefault(key, []).append((ward, view))
+        leaders = [members[0][1].id for members in classes.values()]
+        rows.update(store.queue_rows_of([ward for ward in leaders if ward not in rows]))
+        existing = {ward: [entry_from_row(r) for r in rows[ward]] for ward in leaders}
+        leaving_ids: set[str] = set()
+        leaving_of: dict[str, dict[str, list[QueueEntry]]] = {}
+        for key, members in classes.items():
+            leader = members[0][1].id
+            airs = {s.text.id for s in by_filter[key[5]]}
+            mine: dict[str, list[QueueEntry]] = {}
+            for entry in existing[leader]:
+                if entry.status == EntryStatus.QUEUED and entry.story not in airs:
+                    mine.setdefault(entry.story, []).append(entry)
+            leaving_of[leader] = mine
+            leaving_ids |= set(mine)
+        expiries = store.story_expiries(sorted(leaving_ids), now=now) if leaving_ids else {}
+        scripts: dict[tuple[str, bool], Any] = {}
+        planned: list[PlannedClass] = []
+        clocks: dict[str, str] = {}
+        inserts: list[dict[str, Any]] = []
+        updates: list[dict[str, Any]] = []
+        deletes: list[str] = []
+        saved = dict.fromkeys(("inserted", "updated", "deleted"), 0)
+
+        def flush() -> None:
+            for action, count in store.apply_queue_changes(inserts, updates, deletes, now=now).items():
+                saved[action] += count
+            inserts.clear()
+            updates.clear()
+            deletes.clear()
+
+        for key, members in classes.items():
+            leader_view = members[0][1]
+            leaving = [
+                BroadcastStory(
+                    StoryText(id=story, title=entries[0].title),
+                    withdrawn=story not in expiries,
+                    expires_at=expiries.get(story),
+                )
+                for story, entries in sorted(leaving_of[leader_view.id].items())
+            ]
+            candidates, flagged = candidates_for(leader_view, [*by_filter[key[5]], *leaving], settings.reading, scripts)
+            rules = FillRules(
+                tz=config.timezone,
+                window=window,
+                repeats=settings.repeats,
+                spacing_days=settings.spacing_days,
+                outside_window=settings.outside_window,
+                horizon_days=settings.horizon_days,
+                reserve_seconds=key[4],
+            )
+            result = replace(
+                fill(leader_view, existing[leader_view.id], candidates, now, rules), flagged=tuple(flagged)
+            )
+            planned.append(PlannedClass(result, tuple(view for _w, view in members)))
+            clocks[leader_view.id] = _clock(result, candidates)
+            if not save:
+                continue
+            plus, changed, minus = _row_diff(rows[leader_view.id], [entry_row(e) for e in result.entries])
+            for _ward, view in members:
+                if view.id == leader_view.id:
+                    inserts += plus
+                    updates += changed
+                    deletes += [row["id"] for row in minus]
+                else:
+                    inserts += [_renamed(row, view.id) for row in plus]
+                    updates += [_renamed(row, view.id) for row in changed]
+                    deletes += [entry_id(view.id, row["story"], int(row["repeat"] or 0)) for row in minus]
+                if len(inserts) + len(updates) + len(deletes) > 20_000:  # a first national publish: ~10^6 rows
+                    flush()
         if save:
-            rows = [entry_row(e) for p in plans for e in p.entries]
-            saved = store.save_queue(ids, rows, now=now)
-        return QueueResult(wards=views, plans=plans, saved=saved)
+            flush()
+            tokens = store.queue_tokens()
+            for each in planned:
+                rows_after = sorted(
+                    (entry_row(e) for e in each.plan.entries),
+                    key=lambda r: (r["date"], r["slot"], r["position"], r["id"]),
+                )
+                shape = row_shape(each.plan.ward, rows_after)
+                unplaced = each.plan.counts().get("unplaced", 0)
+                clock = clocks[each.plan.ward]
+                for view in each.members:
+                    token = tokens.get(view.id, "")
+                    states[view.id] = WardQueueState(
+                        fingerprint=fingerprint(ward_of[view.id], view, token, clock),
+                        token=token,
+                        shape=shape,
+                        entries=len(each.plan.entries),
+                        unplaced=unplaced,
+                        clock=clock,
+                    )
+        views = tuple(view for each in planned for view in each.members)
+        return QueueResult(wards=views, classes=tuple(planned), saved=saved, kept=tuple(kept), states=states)
 
     if not save:
         return run()
@@ -158,12 +482,45 @@ def refresh(
         return run()
 
 
-def queue_files(config: Config, result: QueueResult) -> dict[str, bytes]:
-    """outputs/queues/<ward>/: queue.json, one YYYY-MM-DD_HHMM.txt per slot, index.html."""
-    files: dict[str, bytes] = {}
-    for view in result.wards:
-        files.update(render_queue(view, result.entries(view.id), config.broadcast))
-    return files
+def _renamed(row: dict[str, Any], ward: str) -> dict[str, Any]:
+    return {**row, "id": entry_id(ward, row["story"], int(row["repeat"] or 0)), "ward": ward}
+
+
+def _row_diff(
+    old_rows: Sequence[dict[str, Any]], new_rows: Sequence[dict[str, Any]]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
+    """Rows to insert, queued rows to update, queued rows to delete (acked rows stay): one class's diff."""
+    current = {row["id"]: row for row in old_rows}
+    plus: list[dict[str, Any]] = []
+    changed: list[dict[str, Any]] = []
+    for row in new_rows:
+        old = current.pop(row["id"], None)
+        if old is None:
+            plus.append(row)
+        elif old["status"] == "queued" and any(old.get(k) != v for k, v in row.items()):
+            changed.append(row)
+    minus = [row for row in current.values() if row["status"] == "queued"]
+    return plus, changed, minus
+
+
+def queue_files(config: Config, result: QueueResult) -> Iterator[tuple[str, dict[str, bytes]]]:
+    """Per planned ward, outputs/queues/<ward>/: queue.json, one YYYY-MM-DD_HHMM.txt per slot, index.html.
+
+    One ward at a time, so a national publish never holds every ward's files; a class shares one encoding.
+    """
+    for each in result.classes:
+        leader = each.members[0]
+        listing = QueueListing.build(leader, each.plan.entries) if len(each.members) > 1 else None
+        for view in each.members:
+            if view.id == leader.id:
+                yield view.id, render_queue(view, each.plan.entries, config.broadcast)
+            elif listing is None:
+                yield view.id, render_queue(view, result.entries(view.id), config.broadcast)
+            else:
+                # The leader's entries read the same in this ward: only ids differ, and the scripts show none.
+                as_leader = replace(view, id=leader.id)
+                files = render_queue(as_leader, each.plan.entries, config.broadcast, listing=listing.fill(view.id))
+                yield view.id, {f"queues/{view.id}/{path.rpartition('/')[2]}": data for path, data in files.items()}
 
 
 # -- optional TTS --------------------------------------------------------------------------------------

@@ -476,17 +476,25 @@ def to_sentences(text: str, options: ReadingOptions) -> list[str]:
     out: list[str] = []
     for paragraph in text.split("\n"):
         for raw in _SENTENCE_END.split(paragraph):
-            spoken = re.sub(r"\s+", " ", speak_numbers(raw, options.style))
-            spoken = re.sub(r"\s+([.,;:!?])", r"\1", spoken)
-            spoken = re.sub(r"[^\w\s.,;:!?\"“”'()\-–" + _GROUP_SEP + "]", "", spoken)
-            spoken = _drop_dangling(re.sub(r"\(\s*\)", "", spoken).strip())
-            if not syllables(spoken):
-                continue
-            for part in _split_long(spoken.split(), options.max_sentence_syllables):
-                sentence = _finish(" ".join(part))
-                if sentence:
-                    out.append(unicodedata.normalize("NFC", sentence.replace(_GROUP_SEP, ",")))
+            out += _spoken_sentence(raw, options.style, options.max_sentence_syllables)
     return out
+
+
+@lru_cache(maxsize=65536)
+def _spoken_sentence(raw: str, style: ReadingStyle, limit: int) -> tuple[str, ...]:
+    # Cached: every ward's intro and outro repeat the same date and closing sentences around its own name.
+    spoken = re.sub(r"\s+", " ", speak_numbers(raw, style))
+    spoken = re.sub(r"\s+([.,;:!?])", r"\1", spoken)
+    spoken = re.sub(r"[^\w\s.,;:!?\"“”'()\-–" + _GROUP_SEP + "]", "", spoken)
+    spoken = _drop_dangling(re.sub(r"\(\s*\)", "", spoken).strip())
+    if not syllables(spoken):
+        return ()
+    out: list[str] = []
+    for part in _split_long(spoken.split(), limit):
+        sentence = _finish(" ".join(part))
+        if sentence:
+            out.append(unicodedata.normalize("NFC", sentence.replace(_GROUP_SEP, ",")))
+    return tuple(out)
 
 
 def speak(text: str, options: ReadingOptions | None = None) -> str:
@@ -555,4 +563,14 @@ def frame_sentences(template: str, *, kind: str, name: str, day: date, slot: str
         date=f"{day.day}/{day.month}/{day.year}",
         time=slot,
     )
-    return to_sentences(filled, options)
+    # Cached by the filled text: an outro without {name} reads the same in every ward, an intro without
+    # {time} the same in every slot of the day; a national publish fills ~200,000 of them.
+    key = (options.style, tuple(options.abbreviations.items()), options.max_sentence_syllables)
+    return list(_filled_sentences(filled, key))
+
+
+@lru_cache(maxsize=16384)
+def _filled_sentences(filled: str, key: tuple[ReadingStyle, tuple[tuple[str, str], ...], int]) -> tuple[str, ...]:
+    style, abbreviations, limit = key
+    options = ReadingOptions(style=style, abbreviations=dict(abbreviations), max_sentence_syllables=limit)
+    return tuple(to_sentences(filled, options))

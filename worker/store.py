@@ -490,6 +490,36 @@ def _m51_ward_broadcast(db: sqlite_utils.Database) -> None:
     db.table("wards").add_column("daily_cap", str)
 
 
+def _m52_queue_tokens(db: sqlite_utils.Database) -> None:
+    """A random token per ward, renewed by triggers on any change to its queue_entries (plan, ack, fixture).
+
+    Publish stores the token with the ward's fingerprint: the same token means the same rows, unread.
+    """
+    db.execute("create table if not exists queue_tokens (ward text primary key, token text not null)")
+    renew = "insert or replace into queue_tokens (ward, token) values ({ward}, lower(hex(randomblob(8))))"
+    db.execute(
+        "create trigger if not exists queue_tokens_insert after insert on queue_entries begin "
+        + renew.format(ward="new.ward")
+        + "; end"
+    )
+    db.execute(
+        "create trigger if not exists queue_tokens_update after update on queue_entries begin "
+        + renew.format(ward="old.ward")
+        + "; "
+        + renew.format(ward="new.ward")
+        + "; end"
+    )
+    db.execute(
+        "create trigger if not exists queue_tokens_delete after delete on queue_entries begin "
+        + renew.format(ward="old.ward")
+        + "; end"
+    )
+    db.execute(
+        "insert or replace into queue_tokens (ward, token) "
+        "select distinct ward, lower(hex(randomblob(8))) from queue_entries"
+    )
+
+
 # Versions are spaced by feature so that work landing in parallel does not collide:
 # 1-9 sync, 10-19 media and health, 20-29 stories, 30-39 review, 40-49 packs and publish,
 # 50-59 broadcast, 60-69 ward desk, 70-79 report, 80-89 deliveries.
@@ -504,6 +534,7 @@ MIGRATIONS: dict[int, Migration] = {
     40: _m40_packs,
     50: _m50_queues,
     51: _m51_ward_broadcast,
+    52: _m52_queue_tokens,
     60: _m60_ward_desk,
     70: _m70_report,
     80: _m80_deliveries,
@@ -2155,41 +2186,54 @@ class Store:
                     found[str(row["story_id"])] = moment
         return found
 
-    def save_queue(self, wards: list[str], rows: list[dict[str, Any]], *, now: datetime) -> dict[str, int]:
-        """Make the queued rows of `wards` match `rows` (planned entries): insert, update, delete.
+    def queue_tokens(self) -> dict[str, str]:
+        """Ward → the token its queue_entries rows last changed under (see _m52_queue_tokens)."""
+        return {str(ward): str(token) for ward, token in self.db.execute("select ward, token from queue_tokens")}
 
-        Only rows still `queued` are updated or deleted: an ack (aired, skipped) that landed first is a fact
-        the plan must not overwrite. Call inside `transaction()` together with the read the plan came from.
+    def queue_rows_of(self, wards: list[str]) -> dict[str, list[dict[str, Any]]]:
+        """The rows of these wards only, each ward's in airing order (as queue_rows gives them)."""
+        found: dict[str, list[dict[str, Any]]] = {ward: [] for ward in wards}
+        for start in range(0, len(wards), 500):
+            chunk = wards[start : start + 500]
+            sql = (
+                f"select * from queue_entries where ward in ({','.join('?' * len(chunk))}) "
+                "order by ward, date, slot, position, id"
+            )
+            for row in self.db.query(sql, chunk):
+                found[str(row["ward"])].append(row)
+        return found
+
+    def apply_queue_changes(
+        self,
+        inserts: list[dict[str, Any]],
+        updates: list[dict[str, Any]],
+        deletes: list[str],
+        *,
+        now: datetime,
+    ) -> dict[str, int]:
+        """Write the diff a publish computed against rows it read in this transaction (call inside `transaction()`).
+
+        Only rows still `queued` are updated or deleted: an ack (aired, skipped) is a fact no plan overwrites.
         """
         counts = {"inserted": 0, "updated": 0, "deleted": 0}
-        if not wards:
-            return counts
-        marks = ",".join("?" * len(wards))
-        current = {
-            row["id"]: row for row in self.db.query(f"select * from queue_entries where ward in ({marks})", wards)
-        }
         stamp = iso_utc(now)
         with self.transaction() as db:
-            new: list[dict[str, Any]] = []  # one batched insert: a national publish adds ~100,000 rows
-            for row in rows:
-                old = current.pop(row["id"], None)
-                if old is None:
-                    new.append({**row, "created_at": stamp, "updated_at": stamp})
-                    counts["inserted"] += 1
-                elif old["status"] == "queued" and any(old.get(k) != v for k, v in row.items()):
-                    changes = {k: v for k, v in row.items() if k not in ("id", "status")}
-                    sets = ", ".join(f"[{k}] = ?" for k in changes)
-                    cursor = db.execute(
-                        f"update queue_entries set {sets}, updated_at = ? where id = ? and status = 'queued'",
-                        [*changes.values(), stamp, row["id"]],
-                    )
-                    counts["updated"] += int(cursor.rowcount)
-            if new:
-                db.table("queue_entries").insert_all(new)
-            gone = [eid for eid, row in current.items() if row["status"] == "queued"]
-            for eid in gone:
-                cursor = db.execute("delete from queue_entries where id = ? and status = 'queued'", [eid])
-                counts["deleted"] += int(cursor.rowcount)
+            if inserts:
+                db.table("queue_entries").insert_all(
+                    [{**row, "created_at": stamp, "updated_at": stamp} for row in inserts]
+                )
+                counts["inserted"] = len(inserts)
+            by_columns: dict[tuple[str, ...], list[list[Any]]] = {}
+            for row in updates:
+                columns = tuple(k for k in row if k not in ("id", "status"))
+                by_columns.setdefault(columns, []).append([*(row[k] for k in columns), stamp, row["id"]])
+            for columns, params in by_columns.items():
+                sets = ", ".join(f"[{k}] = ?" for k in columns)
+                sql = f"update queue_entries set {sets}, updated_at = ? where id = ? and status = 'queued'"
+                counts["updated"] += int(db.conn.executemany(sql, params).rowcount)
+            if deletes:
+                sql = "delete from queue_entries where id = ? and status = 'queued'"
+                counts["deleted"] = int(db.conn.executemany(sql, [[eid] for eid in deletes]).rowcount)
         return counts
 
 

@@ -164,8 +164,16 @@ def parse_ward(value: object, path: str, *, known_topics: set[str] | None = None
         quiet_days=tuple(dict.fromkeys(str(day) for day in quiet_days)),
         daily_cap="" if cap is None or cap == "" else str(cap).strip(),
     )
-    ward.broadcast(path)  # validates quiet_days and daily_cap with the broadcast parser
+    # Validates quiet_days and daily_cap with the broadcast parser, once per distinct setting: a national
+    # list repeats a handful of them 3,321 times.
+    valid = (kind, ward.slots, ward.quiet_days, ward.daily_cap)
+    if valid not in _VALID_BROADCAST:
+        ward.broadcast(path)
+        _VALID_BROADCAST.add(valid)
     return ward
+
+
+_VALID_BROADCAST: set[tuple[str, tuple[str, ...], tuple[str, ...], str]] = set()
 
 
 def _contact(value: dict[str, Any], path: str) -> tuple[str | None, str | None, str | None]:

@@ -79,3 +79,68 @@ def test_withdrawal_moves_ward_updated_forward(tmp_path: Path, site: tuple[Path,
     after = feedparser.parse((out / "feeds/phuong-dien-bien.xml").read_bytes())
     assert after.entries == [] and not after.bozo
     assert after.feed.updated == "2023-07-11T02:00:00Z" and after.feed.updated > before.feed.updated
+
+
+def test_ward_feeds_filled_from_a_shared_render_equal_full_renders() -> None:
+    """Wards sharing a filter get the filter's feeds rendered once with their own fields filled in, byte for byte."""
+    from datetime import UTC, datetime
+
+    from worker.models import Priority
+    from worker.publish.feeds import _ward_pair, _WardTemplate, render_ward_feeds
+    from worker.publish.model import PublishedItem, PublishedPack, Snapshot
+    from worker.publish_config import SiteSettings
+    from worker.wards import parse_wards
+
+    now = datetime(2023, 7, 10, 1, 0, tzinfo=UTC)
+    items = tuple(
+        PublishedItem(
+            id=f"i{n}",
+            story_id=f"s{n}",
+            source_id="src",
+            source_name="Nguồn & <Báo>",
+            agency="",
+            kind="warning",
+            url=f"https://example.vn/{n}?a=1&b=2",
+            title=f'Cảnh báo "số {n}" <khẩn> & mới',
+            summary="Không chuyển tiền cho người lạ.",
+            body_html="<p>Chi tiết &amp; hướng dẫn.</p>",
+            published_at=now,
+            approved_at=now,
+            revision=1,
+            priority=Priority.URGENT if n == 1 else Priority.NORMAL,
+            topics=("gia-danh-cong-an",) if n % 2 else (),
+        )
+        for n in range(1, 5)
+    )
+    wards = parse_wards(
+        [
+            {"id": "xa-a", "name": "Xã A & B", "kind": "xa", "slots": ["06:00/15m"]},
+            {"id": "xa-b", "name": 'Xã "Bờ" <Sông>', "kind": "xa"},
+            {
+                "id": "phuong-c",
+                "name": "Phường Điện Biên",
+                "kind": "phuong",
+                "quiet_days": ["sunday"],
+                "slots": ["06:00/15m"],
+            },
+            {"id": "xa-d", "name": "Xã D", "kind": "xa", "topics": ["gia-danh-cong-an"]},
+            {"id": "xa-e", "name": "Xã Ê", "kind": "xa", "topics": ["gia-danh-cong-an"]},
+        ]
+    )
+    snapshot = Snapshot(
+        site=SiteSettings(title="Cảnh báo & tin <thử>", base_url="https://example.gov.vn/x"),
+        packs=(PublishedPack(1, 1, "Số 1 & 2", 1, now, now, items),),
+        wards=wards,
+    )
+    out = render_ward_feeds(snapshot, now=now, previous={}, existing=set())
+    for ward in wards:
+        chosen = [
+            i for i in sorted(items, key=lambda i: (i.published_at, i.id), reverse=True) if ward.wants(i.topics, i.kind)
+        ]
+        xml, document = _ward_pair(ward, snapshot, chosen, out.states[f"ward:{ward.id}"].updated)
+        assert out.files[f"feeds/{ward.id}.xml"] == xml, ward.id
+        assert out.files[f"feeds/{ward.id}.json"] == document, ward.id
+        # The shared render itself fills in to the same bytes (publish falls back to full renders otherwise).
+        updated = out.states[f"ward:{ward.id}"].updated
+        assert _WardTemplate.build(snapshot, chosen).fill(ward, snapshot, updated) == (xml, document)
+        assert feedparser.parse(xml).feed.title.endswith(ward.name)

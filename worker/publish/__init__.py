@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING, Any
 
 from worker.dates import from_iso, iso_utc
 from worker.faults import crash_point
-from worker.publish.feeds import FeedState, render_site_feeds, render_ward_feeds
+from worker.publish.feeds import FeedsOutput, FeedState, render_site_feeds, ward_feed_files
 from worker.publish.model import PublishedPack, Snapshot, pack_hash, pack_items, story_leads
 from worker.publish.site import render_site
-from worker.queues import queue_audio, queue_files, refresh
+from worker.queues import WardQueueState, queue_audio, queue_files, refresh
 from worker.wards import Ward
 
 if TYPE_CHECKING:
@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from worker.store import Store
 
 MANIFEST = ".loa-publish.json"
+STAGING = ".loa-publish.staging"  # present while changed files are staged: a kill leaves temp files to sweep
 # Write order: things pages link to first, entry points (index, feeds) last.
 _ORDER = (
     "site/assets/",
@@ -193,15 +194,72 @@ def write_all(target: Path, files: list[tuple[str, bytes]]) -> None:
     try:
         for path, data in files:
             staged.append((stage(target / path, data), target / path))
-        if staged:
-            os.sync()
-        while staged:
-            temp, destination = staged.pop(0)
-            os.replace(temp, destination)
-            crash_point("replacing")
+        replace_staged(staged)
     finally:
         for temp, _destination in staged:
             temp.unlink(missing_ok=True)
+
+
+def replace_staged(staged: list[tuple[Path, Path]]) -> None:
+    """One sync, then each staged file moved into place in list order (popped, so a failure leaves the rest)."""
+    if staged:
+        os.sync()
+    staged.reverse()
+    while staged:
+        temp, destination = staged.pop()
+        os.replace(temp, destination)
+        crash_point("replacing")
+
+
+class _Writer:
+    """Compares each rendered file with the one on disk and stages changed ones at once, so no publish holds
+    every ward's files in memory; `commit` then syncs once and replaces them in `_ORDER` (as write_all does).
+    """
+
+    def __init__(self, target: Path, report: PublishReport, previous: dict[str, str]) -> None:
+        self.target = target
+        self.report = report
+        self.previous = previous  # path → sha256 as the last completed publish wrote it
+        self.hashes: dict[str, str] = {}
+        self.staged: dict[str, Path] = {}
+        self.marker = target / STAGING
+
+    def offer(self, path: str, data: bytes) -> None:
+        digest = self.hashes[path] = hashlib.sha256(data).hexdigest()
+        # The manifest says what the last publish wrote there: same digest and size, no need to read it back.
+        if (digest == self.previous.get(path) and _size(self.target / path) == len(data)) or _same(
+            self.target / path, data
+        ):
+            self.report.unchanged += 1
+            return
+        self.report.written.append(path)
+        if self.report.dry_run:
+            return
+        if not self.staged:
+            # A publish killed while staging leaves this behind: the next one sweeps its temp files first.
+            self.target.mkdir(parents=True, exist_ok=True)
+            self.marker.touch()
+        old = self.staged.pop(path, None)
+        if old is not None:
+            old.unlink(missing_ok=True)
+        self.staged[path] = stage(self.target / path, data)
+
+    def commit(self) -> None:
+        self.report.written.sort(key=_order)
+        order = sorted(self.staged, key=_order)
+        pairs = [(self.staged[path], self.target / path) for path in order]
+        self.staged = {}
+        try:
+            replace_staged(pairs)
+        finally:
+            for temp, _destination in pairs:
+                temp.unlink(missing_ok=True)
+        self.marker.unlink(missing_ok=True)
+
+    def discard(self) -> None:
+        for temp in self.staged.values():
+            temp.unlink(missing_ok=True)
+        self.staged = {}
 
 
 def write_atomic(path: Path, data: bytes) -> None:
@@ -214,9 +272,17 @@ def _digest(path: Path) -> str:
 
 def _remove_leftovers(target: Path) -> None:
     """Temp files a killed publish staged but never moved into place (names from `stage`)."""
-    if target.is_dir():
+    if (target / STAGING).exists():
         for temp in target.rglob(".*.tmp"):
             temp.unlink(missing_ok=True)
+        (target / STAGING).unlink(missing_ok=True)
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return -1
 
 
 def _same(path: Path, data: bytes) -> bool:
@@ -224,6 +290,59 @@ def _same(path: Path, data: bytes) -> bool:
         return path.stat().st_size == len(data) and path.read_bytes() == data
     except OSError:
         return False
+
+
+_RENDERERS = ("publish", "sanitize.py", "publish_config.py", "dates.py")
+
+
+def _code_print() -> str:
+    """The rendering code itself (this package, its templates, the sanitiser): a new release re-renders the site."""
+    worker = Path(__file__).resolve().parent.parent
+    digest = hashlib.sha256()
+    for name in _RENDERERS:
+        found = sorted(p for p in (worker / name).rglob("*") if p.is_file()) if name == "publish" else [worker / name]
+        for path in found:
+            if path.suffix in (".py", ".html", ".css", ".svg", ".js"):
+                digest.update(f"{path.relative_to(worker)}\n".encode())
+                digest.update(path.read_bytes())
+    return digest.hexdigest()[:32]
+
+
+def site_fingerprint(snapshot: Snapshot, tz: Any, copies: dict[str, Path]) -> str:
+    """Everything site/ is rendered from (not the wards): equal fingerprints, equal pages and site feeds."""
+    parts = [
+        _code_print(),
+        str(tz),
+        repr(snapshot.site),
+        # A pack published this time carries `now`; read back next time it has the stored second precision.
+        repr(
+            [
+                (p.id, p.number, p.title, p.revision, iso_utc(p.published_at), iso_utc(p.updated_at))
+                for p in snapshot.packs
+            ]
+        ),
+        repr([(p.items, p.withdrawn) for p in snapshot.packs]),
+        repr(snapshot.topics),
+        repr(sorted(snapshot.media.items())),
+        repr(snapshot.has_media_store),
+        repr(sorted((path, str(source)) for path, source in copies.items())),
+    ]
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:32]
+
+
+def _all_present(target: Path, paths: list[str]) -> bool:
+    by_folder: dict[str, set[str]] = {}
+    for path in paths:
+        folder, _slash, name = path.rpartition("/")
+        by_folder.setdefault(folder, set()).add(name)
+    return bool(paths) and all(_listing(target / folder) >= names for folder, names in by_folder.items())
+
+
+def _listing(folder: Path) -> set[str]:
+    try:
+        return set(os.listdir(folder))
+    except OSError:
+        return set()
 
 
 def publish(
@@ -241,43 +360,91 @@ def publish(
     report = PublishReport(out=target, dry_run=dry_run, wards=len(wards))
     manifest = _read_manifest(target)
     previous_files: dict[str, str] = dict(manifest.get("files") or {})
-    previous_feeds = {k: FeedState(**v) for k, v in (manifest.get("feeds") or {}).items()}
-    snapshot, updates, copies = gather(config, store, now=now, wards=wards)
-    report.items = len(snapshot.items)
-    files = {f"site/{path}": data for path, data in render_site(snapshot, config.timezone).items()}
-    site_feeds = render_site_feeds(snapshot, now=now, previous=previous_feeds)
-    existing = {p for p in previous_files if (target / p).is_file()}
-    ward_feeds = render_ward_feeds(snapshot, now=now, previous=previous_feeds, existing=existing)
-    files.update(site_feeds.files)
-    files.update(ward_feeds.files)
-    hashes: dict[str, str] = {path: previous_files[path] for path in ward_feeds.kept}
-    for path, source in copies.items():
-        files[path] = source.read_bytes()
-    # Ward queues: planned and saved (one transaction) before any file is written, so a crash leaves the
-    # database ahead of outputs/ and the next publish, planning the same entries again, catches the files up.
-    queues = refresh(config, store, snapshot, wards, now=now, save=not dry_run)
-    report.queues = queues.as_json()
-    files.update(queue_files(config, queues))
-    crash_point("queues-saved")
-    if config.broadcast.tts is not None and not dry_run:
-        audio = queue_audio(config, queues, files, target, now=now)
-        files.update(audio.files)
-        hashes.update({path: previous_files.get(path) or _digest(target / path) for path in audio.kept})
-        report.unchanged += len(audio.kept)
-        report.tts_errors = audio.errors
-    changed: list[tuple[str, bytes]] = []
-    for path in sorted(files, key=_order):
-        data = files[path]
-        hashes[path] = hashlib.sha256(data).hexdigest()
-        destination = target / path
-        if _same(destination, data):
-            report.unchanged += 1
-            continue
-        report.written.append(path)
-        changed.append((path, data))
+    inputs = manifest.get("feed_inputs") or {}
+    previous_feeds = {
+        k: FeedState(v["fingerprint"], v["updated"], str(inputs.get(k) or ""))
+        for k, v in (manifest.get("feeds") or {}).items()
+    }
+    tts = config.broadcast.tts is not None
+    previous_queues: dict[str, WardQueueState] = {}
+    if not tts:  # audio is rendered from every ward's scripts: with TTS every ward is planned
+        for ward_id, value in (manifest.get("queues") or {}).items():
+            state = WardQueueState.from_json(value)
+            if state is not None:
+                previous_queues[ward_id] = state
+    queue_files_before: dict[str, dict[str, str]] = {}
+    for path, digest in previous_files.items():
+        if path.startswith("queues/"):
+            ward_id, _slash, name = path[len("queues/") :].partition("/")
+            queue_files_before.setdefault(ward_id, {})[name] = digest
     if not dry_run:
         _remove_leftovers(target)
-        write_all(target, changed)
+    writer = _Writer(target, report, previous_files)
+    try:
+        snapshot, updates, copies = gather(config, store, now=now, wards=wards)
+        report.items = len(snapshot.items)
+        site_print = site_fingerprint(snapshot, config.timezone, copies)
+        site_before = [path for path in previous_files if path.startswith("site/")]
+        if manifest.get("site") == site_print and "site" in previous_feeds and _all_present(target, site_before):
+            # Nothing the site renders from changed: its pages, feeds and media copies stay as they are.
+            site_feeds = FeedsOutput(states={"site": previous_feeds["site"]})
+            writer.hashes.update({path: previous_files[path] for path in site_before})
+            report.unchanged += len(site_before)
+        else:
+            for path, data in render_site(snapshot, config.timezone).items():
+                writer.offer(f"site/{path}", data)
+            site_feeds = render_site_feeds(snapshot, now=now, previous=previous_feeds)
+            for path, source in copies.items():
+                writer.offer(path, source.read_bytes())
+        feed_names = _listing(target / "feeds")
+        existing = {p for p in previous_files if p.startswith("feeds/") and p[len("feeds/") :] in feed_names}
+        for path, data in site_feeds.files.items():
+            writer.offer(path, data)
+        ward_feeds = FeedsOutput()
+        for path, data in ward_feed_files(
+            snapshot, now=now, previous=previous_feeds, existing=existing, out=ward_feeds
+        ):
+            writer.offer(path, data)
+        writer.hashes.update({path: previous_files[path] for path in ward_feeds.kept})
+
+        queues_folder = str(target / "queues")
+
+        def present(ward_id: str) -> bool:
+            names = queue_files_before.get(ward_id)
+            try:
+                return bool(names) and set(os.listdir(f"{queues_folder}/{ward_id}")).issuperset(names or ())
+            except OSError:
+                return False
+
+        # Ward queues: planned and saved (one transaction) before any file is replaced, so a crash leaves the
+        # database ahead of outputs/ and the next publish, planning the same entries again, catches the files up.
+        queues = refresh(
+            config, store, snapshot, wards, now=now, save=not dry_run, previous=previous_queues, present=present
+        )
+        report.queues = queues.as_json()
+        for ward_id in queues.kept:
+            for name, digest in queue_files_before[ward_id].items():
+                writer.hashes[f"queues/{ward_id}/{name}"] = digest
+            report.unchanged += len(queue_files_before[ward_id])
+        rendered: dict[str, bytes] = {}
+        for _ward_id, ward_files in queue_files(config, queues):
+            for path, data in ward_files.items():
+                writer.offer(path, data)
+                if tts:
+                    rendered[path] = data
+        crash_point("queues-saved")
+        if tts and not dry_run:
+            audio = queue_audio(config, queues, rendered, target, now=now)
+            for path, data in audio.files.items():
+                writer.offer(path, data)
+            writer.hashes.update({path: previous_files.get(path) or _digest(target / path) for path in audio.kept})
+            report.unchanged += len(audio.kept)
+            report.tts_errors = audio.errors
+        if not dry_run:
+            writer.commit()
+    finally:
+        writer.discard()
+    hashes = writer.hashes
     report.unchanged += len(ward_feeds.kept)
     stale = sorted(set(previous_files) - set(hashes), key=_order, reverse=True)
     for path in stale:
@@ -294,9 +461,15 @@ def publish(
             "version": 1,
             "files": dict(sorted(hashes.items())),
             "feeds": {k: {"fingerprint": v.fingerprint, "updated": v.updated} for k, v in sorted(states.items())},
+            # Kept apart from "feeds", whose entries an older Loa reads as they are.
+            "feed_inputs": {k: v.inputs for k, v in sorted(states.items()) if v.inputs},
+            "site": site_print,
+            "queues": {k: v.as_json() for k, v in sorted(queues.states.items())},
         }
-        data = (json.dumps(new_manifest, ensure_ascii=False, indent=1) + "\n").encode()
-        if not _same(target / MANIFEST, data):
+        # Written last: a publish killed before this point leaves the old fingerprints, so nothing is skipped
+        # next time that this one did not finish.
+        if new_manifest != manifest:
+            data = (json.dumps(new_manifest, ensure_ascii=False, indent=1) + "\n").encode()
             write_atomic(target / MANIFEST, data)
         if updates:
             store.record_published(updates)

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from bs4 import BeautifulSoup
-
 from worker.sanitize import sanitize_html
 
 
@@ -21,6 +19,8 @@ def prepare_body(fragment: str, media: Mapping[str, str], prefix: str) -> str:
     cleaned = sanitize_html(fragment)
     if "<img" not in cleaned:
         return cleaned
+    from bs4 import BeautifulSoup  # imported here: a publish with nothing new renders no body (-0.09 s start-up)
+
     soup = BeautifulSoup(cleaned, "html.parser")
     for img in soup.find_all("img"):
         local = local_image(str(img.get("src") or ""), media, prefix)
