@@ -10,6 +10,7 @@ and HTML listing pages. Generated at run time into a folder (never committed):
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import random
 from dataclasses import asdict, dataclass, field
@@ -416,7 +417,7 @@ def _word_pairs() -> dict[str, list[str]]:
     for seed in SEEDS:
         for text in (seed["t"], seed["l"]):
             words = text.replace("“", "").replace("”", "").rstrip(".").split()
-            for a, b in zip(words, words[1:], strict=False):
+            for a, b in itertools.pairwise(words):
                 pairs.setdefault(a, []).append(b)
     return pairs
 
