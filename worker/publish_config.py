@@ -22,6 +22,7 @@ class SiteSettings:
     base_url: str = ""  # "" : feed links stay relative
     description: str = "Tin cảnh báo lừa đảo đã được cán bộ kiểm duyệt, tổng hợp từ các nguồn chính thống."
     lang: str = "vi"
+    feed_entries: int = 50  # newest items in each Atom/JSON feed (city and wards); pages keep everything
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,7 @@ def _mapping(value: object, path: str) -> dict[str, Any]:
     return data
 
 
-SECTION_KEYS = {"site": {"title", "base_url", "description"}, "packs": {"auto", "at", "day", "series", "max"}}
+SECTION_KEYS = {"site": {"title", "base_url", "description", "feed_entries"}, "packs": {"auto", "at", "day", "series", "max"}}
 
 
 def parse_site(value: object) -> SiteSettings:
@@ -55,10 +56,18 @@ def parse_site(value: object) -> SiteSettings:
         raise ConfigError(
             f"{base_url!r} is not an http(s) URL", path="site.base_url", hint="e.g. https://thanhhoa.gov.vn/canh-bao"
         )
+    entries = data.get("feed_entries", base.feed_entries)
+    if not isinstance(entries, int) or isinstance(entries, bool) or not 1 <= entries <= 1000:
+        raise ConfigError(
+            f"expected a whole number from 1 to 1000, got {entries!r}",
+            path="site.feed_entries",
+            hint="how many of the newest items each feed carries; subscribers poll, so 50 covers weeks of packs",
+        )
     return SiteSettings(
         title=nfc(data.get("title", base.title).strip()),
         base_url=base_url.rstrip("/"),
         description=nfc(data.get("description", base.description).strip()),
+        feed_entries=entries,
     )
 
 

@@ -144,3 +144,24 @@ def test_ward_feeds_filled_from_a_shared_render_equal_full_renders() -> None:
         updated = out.states[f"ward:{ward.id}"].updated
         assert _WardTemplate.build(snapshot, chosen).fill(ward, snapshot, updated) == (xml, document)
         assert feedparser.parse(xml).feed.title.endswith(ward.name)
+
+
+def test_feeds_carry_the_newest_feed_entries_items(tmp_path: Path, site: tuple[Path, StaticServer]) -> None:
+    env, out = published(tmp_path, site)
+    everything = feedparser.parse((out / "site/atom.xml").read_bytes())
+    newest = [e.id for e in everything.entries[:2]]
+    assert len(everything.entries) == 5
+    config = env.config  # type: ignore[attr-defined]
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text.replace("site: {", "site: {feed_entries: 2, ", 1), encoding="utf-8")
+    assert env.run("publish", "--json").exit_code == 0  # type: ignore[attr-defined]
+    for path in ("site/atom.xml", "feeds/phuong-ham-rong.xml"):
+        parsed = feedparser.parse((out / path).read_bytes())
+        assert not parsed.bozo and [e.id for e in parsed.entries] == newest
+    document = json.loads((out / "feeds/phuong-ham-rong.json").read_text(encoding="utf-8"))
+    assert [i["id"] for i in document["items"]] == newest
+    # The pages keep every item: only the feeds are a window.
+    assert len(list((out / "site/items").glob("*.html"))) == 5
+    config.write_text(text.replace("site: {", "site: {feed_entries: 0, ", 1), encoding="utf-8")
+    refused = env.run("publish")  # type: ignore[attr-defined]
+    assert refused.exit_code == 2 and "site.feed_entries" in refused.output

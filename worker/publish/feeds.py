@@ -248,10 +248,10 @@ def newest_first(items: Iterable[PublishedItem]) -> list[PublishedItem]:
 
 
 def render_site_feeds(snapshot: Snapshot, *, now: datetime, previous: Mapping[str, FeedState]) -> FeedsOutput:
-    """site/atom.xml and site/feed.json: one entry per published item."""
+    """site/atom.xml and site/feed.json: the newest `site.feed_entries` published items."""
     out = FeedsOutput()
-    items = newest_first(snapshot.items)
     site = snapshot.site
+    items = newest_first(snapshot.items)[: site.feed_entries]
     links = Links(site.base_url, "")
     key = "site"
     print_ = fingerprint([FORMAT, site.title, site.base_url, site.description, *(item_fingerprint(i) for i in items)])
@@ -305,7 +305,8 @@ def ward_feed_files(
     templates: dict[tuple[tuple[str, ...], tuple[str, ...]], _WardTemplate | None] = {}
     for ward in snapshot.wards:
         if ward.filter_key not in by_filter:
-            chosen = [i for i in all_items if ward.wants(i.topics, i.kind)]
+            # A feed is a window on the newest items, as subscribers expect; the site's pages keep the rest.
+            chosen = [i for i in all_items if ward.wants(i.topics, i.kind)][: site.feed_entries]
             by_filter[ward.filter_key] = (chosen, [item_fingerprint(i) for i in chosen])
             filter_prints[ward.filter_key] = fingerprint([*base_parts, *by_filter[ward.filter_key][1]])
         items, prints = by_filter[ward.filter_key]
