@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -264,3 +265,24 @@ def test_robots_refusal_is_an_error_that_says_robots(site: tuple[Path, StaticSer
     assert "robots.txt" in str(by_id["cam"].error)
     assert by_id["dong-y"].status is RunStatus.OK and by_id["dong-y"].new == 3
     assert store.count_items("source_id = 'cam'") == 0
+
+
+def test_fetching_stays_a_bounded_window_ahead_of_a_slow_writer(
+    site: tuple[Path, StaticServer], tmp_path: Path
+) -> None:
+    root, server = site
+    for n in range(8):
+        (root / f"feed{n}.xml").write_text(rss(ITEMS).replace("/bai/", f"/bai{n}/"), encoding="utf-8")
+    sources = "".join(FEED_SOURCE.format(id=f"nguon-{n}", url=f"{server.url}/feed{n}.xml") for n in range(8))
+    config = write_config(tmp_path, sources)
+    config.write_text(config.read_text(encoding="utf-8").replace("retries: 0}", "retries: 0, workers: 1}"), "utf-8")
+    ahead: list[int] = []
+
+    def slow_writer(result: object) -> None:
+        ahead.append(server.requests - len(ahead) - 1)  # feeds fetched beyond the ones saved so far
+        time.sleep(0.15)
+
+    report, _store = run(config, on_result=slow_writer)
+    assert [r.status for r in report.results] == [RunStatus.OK] * 8
+    # One fetch thread: a window of two sources, plus robots.txt, however slow the writer is.
+    assert len(ahead) == 8 and max(ahead) <= 2

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from datetime import datetime, tzinfo
 from typing import Any
@@ -279,8 +279,10 @@ def sync(
             ParsePool(workers_for(len(due))) as parse_pool,
             ThreadPoolExecutor(max_workers=workers, thread_name_prefix="loa-fetch") as pool,
         ):
-            futures = [
-                pool.submit(
+
+            def submit(index: int) -> Future[Extraction]:
+                source = due[index]
+                return pool.submit(
                     extract,
                     source,
                     states.get(source.id, SourceState(id=source.id)),
@@ -290,18 +292,24 @@ def sync(
                     tz=config.timezone,
                     parse=parse_pool.parse if parse_pool.workers else None,
                 )
-                for source in due
-            ]
+
             # Saves follow config (trust) order, so which copy founds a story never depends on
-            # which server answered first; each is still saved as soon as its turn comes.
+            # which server answered first; each is still saved as soon as its turn comes. At most
+            # `window` sources are fetched ahead of the writer: when linking stories makes writing the
+            # slow part, parsed sources would otherwise pile up in memory (10,000 items: +100 MB).
+            window = 2 * workers
+            pending: dict[Future[Extraction], int] = {}
             arrived: dict[int, Extraction] = {}
-            next_to_save = 0
-            position = {id(f): i for i, f in enumerate(futures)}
-            for future in as_completed(list(futures)):
-                arrived[position[id(future)]] = future.result()
-                futures.remove(future)  # so a saved source's body and items are freed during the run
+            submitted = next_to_save = 0
+            while next_to_save < len(due):
+                while submitted < len(due) and submitted - next_to_save < window:
+                    pending[submit(submitted)] = submitted
+                    submitted += 1
+                finished, _ = wait(list(pending), return_when=FIRST_COMPLETED)
+                for future in finished:
+                    arrived[pending.pop(future)] = future.result()
                 while next_to_save in arrived:
-                    extraction = arrived.pop(next_to_save)
+                    extraction = arrived.pop(next_to_save)  # a saved source's body and items are freed
                     next_to_save += 1
                     done += 1
                     if _is_network_error(extraction):
