@@ -25,11 +25,13 @@ lint: $(STAMP)
 
 # Every benchmark in bench/ (see bench/README.md); results land in data/bench/ (not committed).
 bench: $(STAMP)
+	mkdir -p data/bench
 	bench/ensure-newsboat
 	$(BIN)/python -m bench.sync_vs_newsboat --profile both \
 		--json data/bench/sync_vs_newsboat.json --markdown data/bench/sync_vs_newsboat.md
 	$(BIN)/python -m bench.publish_fanout \
 		--json data/bench/publish_fanout.json --markdown data/bench/publish_fanout.md
+	$(BIN)/python bench/dedupe_eval.py --speed > data/bench/dedupe_eval.txt && cat data/bench/dedupe_eval.txt
 
 clean:
 	rm -rf $(VENV) data/demo .pytest_cache .mypy_cache .ruff_cache

@@ -42,7 +42,10 @@ def _mapping(value: object, path: str) -> dict[str, Any]:
     return data
 
 
-SECTION_KEYS = {"site": {"title", "base_url", "description", "feed_entries"}, "packs": {"auto", "at", "day", "series", "max"}}
+SECTION_KEYS = {
+    "site": {"title", "base_url", "description", "feed_entries"},
+    "packs": {"auto", "at", "day", "series", "max"},
+}
 
 
 def parse_site(value: object) -> SiteSettings:
