@@ -1055,12 +1055,7 @@ def _wards(ctx: Context, store: Store, wards_file: str | None) -> tuple[Any, str
 
 def _ward_json(ward: Any) -> dict[str, Any]:
     return {
-        "id": ward.id,
-        "name": ward.name,
-        "kind": ward.kind,
-        "topics": list(ward.topics),
-        "kinds": list(ward.kinds),
-        "slots": list(ward.slots),
+        **ward.listing(),
         "quiet_days": list(ward.quiet_days),
         "daily_cap": ward.daily_cap,
     }

@@ -585,6 +585,20 @@ def candidates_for(
     return out, flagged
 
 
+def fill_rules(config: Config, reserve_seconds: int) -> FillRules:
+    """The config's rules for `fill`; only the intro/outro reserve differs between wards."""
+    settings = config.broadcast
+    return FillRules(
+        tz=config.timezone,
+        window=(config.campaign.start, config.campaign.end) if config.campaign else None,
+        repeats=settings.repeats,
+        spacing_days=settings.spacing_days,
+        outside_window=settings.outside_window,
+        horizon_days=settings.horizon_days,
+        reserve_seconds=reserve_seconds,
+    )
+
+
 def plan(
     config: Config,
     wards: Sequence[BroadcastWard],
@@ -594,20 +608,11 @@ def plan(
 ) -> tuple[QueuePlan, ...]:
     """Every ward's new queue: scripts written, slots filled, changes listed. Pure; the caller saves the result."""
     settings = config.broadcast
-    window = (config.campaign.start, config.campaign.end) if config.campaign else None
     plans: list[QueuePlan] = []
     scripts: dict[tuple[str, bool], StoryScript] = {}
     for ward in wards:
         candidates, flagged = candidates_for(ward, stories, settings.reading, scripts)
-        rules = FillRules(
-            tz=config.timezone,
-            window=window,
-            repeats=settings.repeats,
-            spacing_days=settings.spacing_days,
-            outside_window=settings.outside_window,
-            horizon_days=settings.horizon_days,
-            reserve_seconds=frame_reserve(ward, settings),
-        )
+        rules = fill_rules(config, frame_reserve(ward, settings))
         result = fill(ward, [e for e in existing if e.ward == ward.id], candidates, now, rules)
         plans.append(replace(result, flagged=tuple(flagged)))
     return tuple(plans)

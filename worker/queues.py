@@ -21,12 +21,12 @@ from worker.broadcast import (
     BroadcastWard,
     Candidate,
     EntryStatus,
-    FillRules,
     QueueEntry,
     QueuePlan,
     candidates_for,
     entry_id,
     fill,
+    fill_rules,
     frame_reserve,
 )
 from worker.models import Priority
@@ -423,15 +423,7 @@ def refresh(
                 for story, entries in sorted(leaving_of[leader_view.id].items())
             ]
             candidates, flagged = candidates_for(leader_view, [*by_filter[key[5]], *leaving], settings.reading, scripts)
-            rules = FillRules(
-                tz=config.timezone,
-                window=window,
-                repeats=settings.repeats,
-                spacing_days=settings.spacing_days,
-                outside_window=settings.outside_window,
-                horizon_days=settings.horizon_days,
-                reserve_seconds=key[4],
-            )
+            rules = fill_rules(config, key[4])
             result = replace(
                 fill(leader_view, existing[leader_view.id], candidates, now, rules), flagged=tuple(flagged)
             )

@@ -58,6 +58,17 @@ class Ward:
     quiet_days: tuple[str, ...] = ()  # weekday names or YYYY-MM-DD: no broadcast on these days
     daily_cap: str = ""  # minutes ("30") or a duration ("45m"); empty: only the slots limit a day
 
+    def listing(self) -> dict[str, object]:
+        """Who the ward is and what it takes: what ward feeds publish about it, and what the CLI starts from."""
+        return {
+            "id": self.id,
+            "name": self.name,
+            "kind": self.kind,
+            "topics": list(self.topics),
+            "kinds": list(self.kinds),
+            "slots": list(self.slots),
+        }
+
     def wants(self, topics: Iterable[str], kind: str) -> bool:
         """Whether an item with these topics and this kind belongs in this ward's feed."""
         if self.kinds and kind not in self.kinds:

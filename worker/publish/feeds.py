@@ -340,37 +340,33 @@ def ward_feed_files(
         yield paths[1], pair[1]
 
 
-def _ward_extension(ward: Ward) -> dict[str, object]:
-    return {
-        "id": ward.id,
-        "name": ward.name,
-        "kind": ward.kind,
-        "topics": list(ward.topics),
-        "kinds": list(ward.kinds),
-        "slots": list(ward.slots),
-    }
-
-
 def _ward_fields(ward: Ward, snapshot: Snapshot, updated: str) -> dict[str, str]:
     return {
         "feed_id": f"urn:loa:feed:ward:{ward.id}",
         "title": f"{snapshot.site.title} – {ward.name}",
         "subtitle": _ward_subtitle(ward, snapshot),
         "updated": updated,
-        "ward": json.dumps(_ward_extension(ward), ensure_ascii=False, separators=(",", ":")),
+        "ward": json.dumps(ward.listing(), ensure_ascii=False, separators=(",", ":")),
     }
 
 
 def _ward_pair(ward: Ward, snapshot: Snapshot, items: list[PublishedItem], updated: str) -> tuple[bytes, bytes]:
     """One ward's Atom and JSON feeds, rendered in full."""
+    fields = _ward_fields(ward, snapshot, updated)
+    return _render_pair(snapshot, items, fields, ward.listing())
+
+
+def _render_pair(
+    snapshot: Snapshot, items: list[PublishedItem], fields: Mapping[str, str], ward: object
+) -> tuple[bytes, bytes]:
+    """A ward feed pair from its own fields (real values, or the template's marks)."""
     site = snapshot.site
     links = Links(site.base_url, "../site/")
-    fields = _ward_fields(ward, snapshot, updated)
     xml = atom(
         feed_id=fields["feed_id"],
         title=fields["title"],
         subtitle=fields["subtitle"],
-        updated=updated,
+        updated=fields["updated"],
         self_href="",
         home_href=links.site("index.html"),
         author=site.title,
@@ -387,7 +383,7 @@ def _ward_pair(ward: Ward, snapshot: Snapshot, items: list[PublishedItem], updat
         items=items,
         links=links,
         snapshot=snapshot,
-        extension={"ward": _ward_extension(ward), "updated": updated},
+        extension={"ward": ward, "updated": fields["updated"]},
     )
     return xml, document
 
@@ -410,32 +406,8 @@ class _WardTemplate:
 
     @classmethod
     def build(cls, snapshot: Snapshot, items: list[PublishedItem]) -> _WardTemplate:
-        site = snapshot.site
-        links = Links(site.base_url, "../site/")
         hole = {name: _HOLE.format(name) for name in ("feed_id", "title", "subtitle", "updated", "ward")}
-        xml = atom(
-            feed_id=hole["feed_id"],
-            title=hole["title"],
-            subtitle=hole["subtitle"],
-            updated=hole["updated"],
-            self_href="",
-            home_href=links.site("index.html"),
-            author=site.title,
-            items=items,
-            links=links,
-            snapshot=snapshot,
-        )
-        document = json_feed(
-            title=hole["title"],
-            description=hole["subtitle"],
-            home_href=links.site("index.html"),
-            feed_href="",
-            author=site.title,
-            items=items,
-            links=links,
-            snapshot=snapshot,
-            extension={"ward": hole["ward"], "updated": hole["updated"]},
-        )
+        xml, document = _render_pair(snapshot, items, hole, hole["ward"])
         xml_pieces, xml_holes = _split(xml, {name: mark.encode() for name, mark in hole.items()})
         json_marks = {name: json.dumps(mark, ensure_ascii=False).encode() for name, mark in hole.items()}
         json_pieces, json_holes = _split(document, json_marks)
