@@ -73,7 +73,7 @@ def write_wards(path: Path, count: int) -> None:
             writer.writerow([f"{kind}-{n:04d}", f"{label} Số {n}", kind, topics, kinds, "06:00/15m;17:00/15m"])
 
 
-def write_config(folder: Path, url: str, feeds: list[corpus.FeedInfo]) -> Path:
+def write_config(folder: Path, url: str, feeds: list[corpus.FeedInfo], horizon_days: int | None = None) -> Path:
     lines = [
         "timezone: Asia/Ho_Chi_Minh",
         'defaults: {every: 30m, user_agent: "Loa-bench/0.1", timeout: 30s, max_bytes: 10MiB, retries: 0}',
@@ -83,6 +83,7 @@ def write_config(folder: Path, url: str, feeds: list[corpus.FeedInfo]) -> Path:
         # The corpus writes every warning from a few dozen templates, so the default near-duplicate bars would
         # fold it into ~20 stories; only exact copies (same link) stay merged here, as stories from many sources.
         "dedupe: {threshold: 1.0, containment: 1.0}",
+        *([f"broadcast: {{horizon_days: {horizon_days}}}"] if horizon_days else []),
         "topics:",
     ]
     for topic_id, (name, keywords) in TOPICS.items():
@@ -193,6 +194,7 @@ def run_benchmark(
     loa: list[str] | None = None,
     timeout: float = 600.0,
     log: Callable[[str], None] = print,
+    horizon_days: int | None = None,
 ) -> dict[str, Any]:
     """Build the database, publish once, then time `runs` × (one new pack) and `runs` × (nothing new)."""
     if feeds <= runs:
@@ -205,7 +207,7 @@ def run_benchmark(
         # The last `runs` feeds are added to the config one by one: each timed "one new pack" run syncs one.
         initial, held = manifest.feeds[: feeds - runs], manifest.feeds[feeds - runs :]
         with ServerProcess(site, profile="loopback", seconds=3 * timeout) as server:
-            config = write_config(work, server.url, initial)
+            config = write_config(work, server.url, initial, horizon_days)
             side = Loa(config, command, log)
             started = time.perf_counter()
             sync = json.loads(side.call("sync", "--json"))
@@ -217,7 +219,7 @@ def run_benchmark(
             new_pack: list[dict[str, Any]] = []
             nothing_new: list[dict[str, Any]] = []
             for n, feed in enumerate(held, 1):
-                write_config(work, server.url, [*initial, *held[:n]])
+                write_config(work, server.url, [*initial, *held[:n]], horizon_days)
                 added = side.new_pack(feed.id, f"Bản tin mới {n}")
                 result = side.publish(timeout)
                 result["new_stories"] = added
@@ -320,6 +322,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="write the full report here")
     parser.add_argument("--markdown", type=Path, help="write the summary table here")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
+    parser.add_argument("--horizon-days", type=int, help="broadcast.horizon_days for every ward (default: Loa's, 14)")
     args = parser.parse_args(argv)
     report = run_benchmark(
         wards=args.wards,
@@ -331,6 +334,7 @@ def main(argv: list[str] | None = None) -> int:
         keep=args.keep,
         loa=shlex.split(args.loa_command) if args.loa_command else None,
         log=lambda line: print(line, file=sys.stderr),
+        horizon_days=args.horizon_days,
     )
     text = markdown(report)
     for path, data in ((args.json, json.dumps(report, ensure_ascii=False, indent=1)), (args.markdown, text)):
