@@ -933,6 +933,115 @@ def undo(ctx: Context, reviewer: str | None, as_json: bool) -> None:
         _print_outcome(outcome, as_json=as_json)
 
 
+@main.group("rules")
+def rules_group() -> None:
+    """Review rules and topics from sources.yaml: list them, or run them again on items awaiting review."""
+
+
+def _match_text(match: str | list[str]) -> str:
+    text = match if isinstance(match, str) else ", ".join(match)
+    return text if len(text) <= 60 else text[:59] + "…"
+
+
+@rules_group.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def rules_list(ctx: Context, as_json: bool) -> None:
+    """The rules and topics in effect, in the order they run."""
+    from worker.views import table
+
+    with loa_errors():
+        config = ctx.config
+        rows = [
+            {
+                "id": r.id,
+                "action": r.action.value,
+                "value": r.value,
+                "source": r.source,
+                "match": r.match if isinstance(r.match, str) else list(r.match),
+                "reason": r.reason,
+            }
+            for r in config.rules
+        ]
+        rows += [
+            {
+                "id": f"topics.{t.id}",
+                "action": "tag",
+                "value": t.id,
+                "source": None,
+                "match": list(t.keywords),
+                "reason": t.name,
+            }
+            for t in config.topics
+        ]
+        if as_json:
+            emit_json(rows)
+            return
+        if not rows:
+            click.echo("no rules or topics in " + str(config.path))
+            return
+        shown = [
+            [
+                r["id"],
+                r["action"] + (f" {r['value']}" if r["value"] else ""),
+                r["source"] or "*",
+                _match_text(r["match"]),
+            ]
+            for r in rows
+        ]
+        click.echo(table(shown, ["id", "action", "source", "match"]))
+
+
+@rules_group.command("apply")
+@click.option("--source", "source_id", metavar="ID", help="Only items of this source.")
+@click.option("--dry-run", is_flag=True, help="Show what would change; write nothing.")
+@click.option("--as", "reviewer", metavar="NAME", help="Reviewer recorded in the audit (default: your OS user).")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def rules_apply(ctx: Context, source_id: str | None, dry_run: bool, reviewer: str | None, as_json: bool) -> None:
+    """Run the rules and topics again on items awaiting review (new, held), e.g. after adding a rule.
+
+    Rejects and holds move only items still new; tags and priorities are added. Approved, rejected and
+    withdrawn items are never touched. One audited batch: `loa undo` reverts it.
+    """
+    from worker.approvals import apply_rules
+    from worker.clock import now
+    from worker.review import evaluate, item_text
+
+    with loa_errors():
+        config = ctx.config
+        actor = _actor(reviewer)
+
+        def decide(row: dict[str, Any]) -> Any:
+            return evaluate(config.rules, config.topics, source_id=str(row["source_id"]), text=item_text(row))
+
+        with run_lock(ctx, "rules apply") as locked:
+            if not locked:
+                sys.exit(EXIT_FAILED)
+            store = ctx.open_store()
+            try:
+                outcome = apply_rules(store, decide, actor=actor, now=now(), source_id=source_id, dry_run=dry_run)
+            finally:
+                store.close()
+        if as_json:
+            from worker.approvals import outcome_json
+
+            emit_json({**outcome_json(outcome), "dry_run": dry_run})
+            return
+        for change in outcome.changes:
+            moved = (
+                f"{change.from_status} → {change.to_status}"
+                if change.from_status != change.to_status
+                else change.to_status
+            )
+            click.echo(f"{'would change' if dry_run else 'changed'} {change.item_id[:10]} ({moved}): {change.reason}")
+        verb = "would change" if dry_run else "changed"
+        click.echo(
+            f"{len(outcome.changes)} item(s) {verb}"
+            + ("" if dry_run or not outcome.changes else f" by {actor.reviewer}; `loa undo` reverts them")
+        )
+
+
 @main.command()
 @click.option(
     "--item", "item_ref", metavar="ID", help="Only this item (id, prefix) or story (story id: all its items)."

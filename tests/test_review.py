@@ -304,3 +304,24 @@ def test_topic_errors_name_the_key_path(tmp_path: Path, topics: str, key_path: s
     with pytest.raises(ConfigError) as info:
         load_config(path)
     assert str(info.value).startswith(key_path + ":"), str(info.value)
+
+
+def test_rules_change_is_one_change_per_item_or_none() -> None:
+    from worker.review import Fired, RuleOutcome, rules_change
+
+    reject = RuleOutcome(
+        status=Status.REJECTED,
+        reason="Quảng cáo",
+        topics=("mua-ban-online",),
+        fired=(
+            Fired("quang-cao", "reject", None, "Quảng cáo"),
+            Fired("topics.mua-ban-online", "tag", "mua-ban-online", ""),
+        ),
+    )
+    change = rules_change(row(status="new"), reject)
+    assert change is not None and (change.from_status, change.to_status) == ("new", "rejected")
+    assert change.after["topics"] == ["mua-ban-online"] and change.action == "rules"
+    assert change.reason == "quang-cao (reject); topics.mua-ban-online (tag mua-ban-online)"
+    held = rules_change(row(status="held"), reject)  # a held item keeps its status; the tag still lands
+    assert held is not None and held.to_status == "held" and held.after["topics"] == ["mua-ban-online"]
+    assert rules_change(row(status="new", topics='["mua-ban-online"]', review_note=None), RuleOutcome()) is None

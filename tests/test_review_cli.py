@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.review_support import ITEMS, Env, rss, synced_env
+from tests.conftest import write_config
+from tests.review_support import ITEMS, RULES, SOURCES, Env, rss, synced_env
 from worker.demo.server import StaticServer
 from worker.lock import RunLock
 
@@ -230,3 +231,38 @@ def test_ambiguous_prefix_and_unknown_ids_are_refused(tmp_path: Path, site: Site
     assert env.run("hold", "zz000001").exit_code == 0
     data = json.loads(env.run("approve", "zzzz", "--json").output)
     assert data["refused"] == [{"id": "zzzz", "reason": "no item or story 'zzzz' (`loa items list` shows ids)"}]
+
+
+def test_rules_apply_brings_the_backlog_in_line_with_new_rules(tmp_path: Path, site: Site) -> None:
+    root, server = site
+    (root / "feed.xml").write_text(rss(ITEMS, server.url), encoding="utf-8")
+    config = write_config(tmp_path, SOURCES.format(url=server.url))  # synced before any rule existed
+    env = Env(tmp_path, config, server)
+    assert env.run("sync").exit_code == 0
+    assert env.run("approve", env.item_id("cb-2")).exit_code == 0
+    assert {env.row(g)["status"] for g in ("cb-1", "cb-3", "cb-4", "cb-5")} == {"new"}
+    config.write_text(config.read_text(encoding="utf-8") + RULES, encoding="utf-8")
+    listed = env.json("rules", "list")
+    assert [r["id"] for r in listed][:3] == ["quang-cao", "rules[1]", "khan-cap-cong-an"]
+    assert "topics.dau-tu-tai-chinh" in {r["id"] for r in listed}
+
+    dry = env.json("rules", "apply", "--dry-run")
+    assert dry["dry_run"] and dry["batch"] is None and env.row("cb-4")["status"] == "new"
+    changed = {c["item_id"]: c for c in dry["changed"]}
+    assert env.item_id("cb-2") not in changed  # approved: officers only
+    assert {c["to"] for c in changed.values()} == {"new", "rejected", "held"}
+
+    applied = env.json("rules", "apply", "--as", "lan")
+    assert len(applied["changed"]) == len(changed) == 4 and applied["batch"]
+    assert env.row("cb-4")["status"] == "rejected" and env.row("cb-5")["status"] == "held"
+    police = env.row("cb-1")
+    assert police["priority"] == "khan-cap" and "gia-danh-cong-an" in police["topics"]
+    assert not env.row("cb-2")["topics"]  # the approved item keeps what the officer approved
+    rows = [r for r in env.audit() if r["action"] == "rules"]
+    assert len(rows) == 4 and {r["reviewer"] for r in rows} == {"lan"}
+    assert "quang-cao (reject)" in next(r["reason"] for r in rows if r["item_id"] == env.item_id("cb-4"))
+    # Running it again changes nothing; undo reverts the whole batch.
+    assert env.json("rules", "apply")["changed"] == []
+    assert env.run("undo", "--as", "lan").exit_code == 0
+    assert {env.row(g)["status"] for g in ("cb-1", "cb-3", "cb-4", "cb-5")} == {"new"}
+    assert env.row("cb-1")["priority"] in (None, "thuong")

@@ -6,12 +6,24 @@ Every call is one transaction: either every requested change is written with its
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from worker.errors import ReviewError
-from worker.review import STATUS_ACTIONS, Change, Request, allowed_moves, compile_match, item_text, plan, undo_plan
+from worker.review import (
+    STATUS_ACTIONS,
+    Change,
+    Request,
+    RuleOutcome,
+    allowed_moves,
+    compile_match,
+    item_text,
+    plan,
+    rules_change,
+    undo_plan,
+)
 from worker.store import Actor, Store
 
 
@@ -118,6 +130,35 @@ def _followers(store: Store, lead: dict[str, Any], request: Request, *, now: dat
         seen.add(member["id"])
         changes.append(plan(member, follow, now=now))
     return changes
+
+
+def apply_rules(
+    store: Store,
+    decide: Callable[[dict[str, Any]], RuleOutcome],
+    *,
+    actor: Actor,
+    now: datetime,
+    source_id: str | None = None,
+    dry_run: bool = False,
+) -> Outcome:
+    """Run today's rules and topics again on every item awaiting review (new or held), in one batch.
+
+    Rules run on new items at sync; after an officer adds or changes a rule, this brings the backlog in
+    line. Decided items (approved, rejected, withdrawn) are never touched: their outputs follow officers only.
+    """
+    with store.transaction():
+        changes = [
+            change
+            for status in ("new", "held")
+            for row in store.items(status=status, source_id=source_id)
+            if (change := rules_change(row, decide(row))) is not None
+        ]
+        if dry_run or not changes:
+            return Outcome("rules", actor, None, tuple(changes), ())
+        batch = new_batch()
+        for change in changes:
+            store.record_change(change, actor=actor, now=now, batch=batch)
+    return Outcome("rules", actor, batch, tuple(changes), ())
 
 
 def undo_last(store: Store, *, actor: Actor, now: datetime) -> Outcome:

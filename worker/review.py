@@ -217,6 +217,19 @@ def apply_outcome(row: Mapping[str, Any], outcome: RuleOutcome) -> dict[str, Any
     return after
 
 
+def rules_change(row: Mapping[str, Any], outcome: RuleOutcome) -> Change | None:
+    """What running the rules again changes on a stored item; None when nothing would change.
+
+    One change per item (not one per rule) so that `loa undo` reverts a whole `loa rules apply`.
+    """
+    before = decision_state(row)
+    after = apply_outcome(row, outcome)
+    if after == before:
+        return None
+    fired = "; ".join(f"{f.rule_id} ({f.action}{' ' + f.value if f.value else ''})" for f in outcome.fired)
+    return Change(str(row["id"]), row.get("story_id"), "rules", before, after, fired)
+
+
 # -- officer changes ------------------------------------------------------------------------------
 
 
