@@ -1162,6 +1162,19 @@ def _wards(ctx: Context, store: Store, wards_file: str | None) -> tuple[Any, str
     return ctx.config.wards, str(ctx.config.path)
 
 
+def _ward(ctx: Context, store: Store, wards_file: str | None, ward_id: str) -> Any:
+    """The ward with this id among the wards in effect."""
+    return _ward_in(*_wards(ctx, store, wards_file), ward_id)
+
+
+def _ward_in(wards: Any, origin: str, ward_id: str, code: int = EXIT_FAILED) -> Any:
+    """The ward with this id; a clear error naming where the wards come from otherwise."""
+    ward = next((w for w in wards if w.id == ward_id), None)
+    if ward is None:
+        fail(f"no ward {ward_id!r} in {origin}; `loa wards list` shows ids", code)
+    return ward
+
+
 def _ward_json(ward: Any) -> dict[str, Any]:
     return {
         **ward.listing(),
@@ -1210,12 +1223,9 @@ def wards_show(ctx: Context, ward_id: str, wards_file: str | None, as_json: bool
     with loa_errors():
         store = ctx.open_store()
         try:
-            wards, origin = _wards(ctx, store, wards_file)
+            ward = _ward(ctx, store, wards_file, ward_id)
         finally:
             store.close()
-        ward = next((w for w in wards if w.id == ward_id), None)
-        if ward is None:
-            fail(f"no ward {ward_id!r} in {origin}; `loa wards list` shows ids")
         data = _ward_json(ward)
         outputs = ctx.config.outputs_path
         data["feeds"] = [str(outputs / "feeds" / f"{ward.id}.xml"), str(outputs / "feeds" / f"{ward.id}.json")]
@@ -1563,10 +1573,7 @@ def wards_token(ctx: Context, ward_id: str, wards_file: str | None, reviewer: st
         actor = _actor(reviewer)
         store = ctx.open_store()
         try:
-            wards, origin = _wards(ctx, store, wards_file)
-            ward = next((w for w in wards if w.id == ward_id), None)
-            if ward is None:
-                fail(f"no ward {ward_id!r} in {origin}; `loa wards list` shows ids")
+            ward = _ward(ctx, store, wards_file, ward_id)
             rotated = store.ward_token(ward.id) is not None
             token = new_secret()
             store.set_ward_token(ward.id, ward.name, digest(token), now=now(), by=actor.reviewer)
@@ -2118,10 +2125,7 @@ def queue_show(ctx: Context, ward_id: str, day: str | None, wards_file: str | No
             fail(f"--date {day!r} is not a date; write YYYY-MM-DD", EXIT_CONFIG)
         store = ctx.open_store()
         try:
-            wards, origin = _wards(ctx, store, wards_file)
-            ward = next((w for w in wards if w.id == ward_id), None)
-            if ward is None:
-                fail(f"no ward {ward_id!r} in {origin}; `loa wards list` shows ids")
+            ward = _ward(ctx, store, wards_file, ward_id)
             data = show(ctx.config, store, ward, day=on)
         finally:
             store.close()
@@ -2206,12 +2210,8 @@ def _build_report(ctx: Context, store: Store, since: Any, until: Any, ward_id: s
     from worker.report_site import read_outputs
 
     config = ctx.config
-    wards, _origin = _wards(ctx, store, None)
-    scope = None
-    if ward_id:
-        scope = next((w for w in wards if w.id == ward_id), None)
-        if scope is None:
-            fail(f"no ward {ward_id!r}", EXIT_CONFIG)
+    wards, origin = _wards(ctx, store, None)
+    scope = _ward_in(wards, origin, ward_id, EXIT_CONFIG) if ward_id else None
     campaign = config.campaign
     start, end = period_bounds(since, until, config.timezone)
     entries = store.report_queue_entries(f"{since:%Y-%m-%d}", f"{until:%Y-%m-%d}", ward_id)

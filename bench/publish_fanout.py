@@ -26,17 +26,15 @@ import sqlite3
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from bench import corpus, measure
 from bench.server import ServerProcess
-from bench.sync_vs_newsboat import loa_command, machine
+from bench.sync_vs_newsboat import loa_command, machine, workdir
 
 ROOT = Path(__file__).resolve().parent.parent
 COMMUNES = 3321  # phường, xã and đặc khu after the 1 July 2025 reorganisation
@@ -168,16 +166,6 @@ class Loa:
         }
 
 
-@contextmanager
-def _workdir(keep: Path | None) -> Iterator[Path]:
-    if keep is not None:
-        keep.mkdir(parents=True, exist_ok=True)
-        yield keep
-        return
-    with tempfile.TemporaryDirectory(prefix="loa-bench-publish-") as tmp:
-        yield Path(tmp)
-
-
 def _median(runs: list[dict[str, Any]], key: str) -> float:
     return round(statistics.median(r[key] for r in runs), 3)
 
@@ -200,7 +188,7 @@ def run_benchmark(
     if feeds <= runs:
         raise ValueError(f"need more feeds than runs ({runs}), got {feeds}")
     command = loa or loa_command()
-    with _workdir(keep) as work:
+    with workdir(keep, "loa-bench-publish-") as work:
         site = work / "corpus"
         manifest = corpus.generate(site, feeds=feeds, items=items, seed=seed)
         write_wards(work / "wards.csv", wards)

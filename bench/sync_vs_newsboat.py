@@ -464,12 +464,13 @@ def _ratio(value: float | None) -> str:
 
 
 @contextmanager
-def _workdir(keep: Path | None) -> Iterator[Path]:
+def workdir(keep: Path | None, prefix: str = "loa-bench-") -> Iterator[Path]:
+    """`keep` (created, left behind), or a temporary folder removed afterwards."""
     if keep is not None:
         keep.mkdir(parents=True, exist_ok=True)
         yield keep
         return
-    with tempfile.TemporaryDirectory(prefix="loa-bench-") as tmp:
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
         yield Path(tmp)
 
 
@@ -496,7 +497,7 @@ def run_benchmark(
     # Byte-compile Loa as installing a package does (pip writes .pyc files): with PYTHONDONTWRITEBYTECODE
     # set and an editable install, every `loa` run would otherwise compile ~30,000 lines (~0.1 s).
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "worker"), str(ROOT / "cli.py")], check=False)
-    with _workdir(keep) as root:
+    with workdir(keep) as root:
         started = time.monotonic()
         manifest = corpus.generate(root / "corpus", feeds=feeds, items=items, seed=seed)
         log(

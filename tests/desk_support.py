@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
-from click.testing import CliRunner, Result
-
-from cli import main
+from tests.cli_support import CliEnv
 from tests.conftest import write_config
 from worker.store import Store
 
@@ -59,21 +57,8 @@ E1, E2, E_EVENING, E_TOMORROW, E_OTHER = (e["id"] for e in ENTRIES)
 
 
 @dataclass
-class DeskEnv:
-    folder: Path
-    config: Path
-
-    @property
-    def db(self) -> Path:
-        return self.folder / "loa.db"
-
-    @property
-    def outputs(self) -> Path:
-        return self.folder / "out"
-
-    def run(self, *args: str, user: str = "officer", now: str = NOW) -> Result:
-        env = {"LOA_CONFIG": str(self.config), "LOA_NOW": now, "USER": user, "LOGNAME": user}
-        return CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
+class DeskEnv(CliEnv):
+    now: ClassVar[str] = NOW
 
     def token(self, ward: str = WARD) -> str:
         result = self.run("wards", "token", ward)

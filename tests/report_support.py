@@ -9,11 +9,9 @@ import json
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
-from click.testing import CliRunner, Result
-
-from cli import main
+from tests.cli_support import CliEnv
 from tests.conftest import write_config
 from tests.desk_support import entry
 from worker.config import load_config
@@ -71,21 +69,8 @@ ENTRIES = [
 
 
 @dataclass
-class ReportEnv:
-    folder: Path
-    config: Path
-
-    @property
-    def db(self) -> Path:
-        return self.folder / "loa.db"
-
-    @property
-    def outputs(self) -> Path:
-        return self.folder / "out"
-
-    def run(self, *args: str, now: str = NOW, user: str = "officer") -> Result:
-        env = {"LOA_CONFIG": str(self.config), "LOA_NOW": now, "USER": user, "LOGNAME": user}
-        return CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
+class ReportEnv(CliEnv):
+    now: ClassVar[str] = NOW
 
     def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         """Independent SQL over the seeded database (never through worker code)."""

@@ -246,20 +246,13 @@ def _results(doc: Any, report: CampaignReport, chart: bytes | None) -> None:
         _subheading(doc, f"{number}. Thu thập, kiểm duyệt tin, bài")
         _body(doc, [items_summary(report)])
         item_widths = (7.3, 2.3, 2.3, 2.3, 2.3)
-        _para(doc, "Bảng 1. Tin, bài theo nguồn", size=12, italic=True, align="center", after=2)
-        _grid(
-            doc,
-            ("Nguồn", *ITEM_HEADERS),
-            [item_cells(r) for r in report.items.by_source] or [["(không có)", "0", "0", "0", "0"]],
-            item_widths,
-        )
-        _para(doc, "Bảng 2. Tin, bài theo loại", size=12, italic=True, align="center", after=2)
-        _grid(
-            doc,
-            ("Loại", *ITEM_HEADERS),
-            [item_cells(r) for r in report.items.by_kind] or [["(không có)", "0", "0", "0", "0"]],
-            item_widths,
-        )
+        for caption, header, counted in (
+            ("Bảng 1. Tin, bài theo nguồn", "Nguồn", report.items.by_source),
+            ("Bảng 2. Tin, bài theo loại", "Loại", report.items.by_kind),
+        ):
+            _para(doc, caption, size=12, italic=True, align="center", after=2)
+            empty = [["(không có)", *("0" for _ in ITEM_HEADERS)]]
+            _grid(doc, (header, *ITEM_HEADERS), [item_cells(r) for r in counted] or empty, item_widths)
         number += 1
         _subheading(doc, f"{number}. Cổng thông tin điện tử thành phố")
         _body(doc, [site_summary(report)])
