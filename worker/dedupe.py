@@ -401,6 +401,51 @@ def best_retelling(
     return Match(item_id, Similarity(0.0, score))
 
 
+def best_retelling_ids(
+    probe: np.ndarray,
+    candidates: Sequence[tuple[str, str, np.ndarray]],
+    weights: np.ndarray,
+    config: DedupeConfig,
+) -> Match | None:
+    """`best_retelling` over term ids: `probe` and each candidate's terms index `weights` (one per term id).
+
+    The same rule; the weighted sums are taken with numpy, so they may differ from the set-order sums of
+    `best_retelling` in the last bit, as those already differ between processes (string hashing is salted).
+    """
+    n = len(candidates)
+    if n == 0:
+        return None
+    lengths = np.fromiter((c[2].size for c in candidates), dtype=np.int64, count=n)
+    flat = np.concatenate([c[2] for c in candidates])
+    pair = np.repeat(np.arange(n), lengths)
+    inside = np.zeros(weights.size, dtype=bool)
+    inside[probe] = True
+    weight = weights[flat]
+    common = np.bincount(pair, weights=np.where(inside[flat], weight, 0.0), minlength=n).tolist()
+    own = np.bincount(pair, weights=weight, minlength=n).tolist()
+    probe_weight = float(weights[probe].sum()) if probe.size else 0.0
+    size = int(probe.size)
+    per_story: dict[str, tuple[float, str, bool]] = {}
+    for (item_id, story_id, _), length, shared, total_own in zip(
+        candidates, lengths.tolist(), common, own, strict=True
+    ):
+        if not length or not size or not probe_weight:
+            continue
+        total = probe_weight if size <= length else total_own
+        score = shared / total if total else 0.0
+        if score > per_story.get(story_id, (-1.0, "", False))[0]:
+            per_story[story_id] = (score, item_id, min(size, length) <= config.caption_terms)
+    if not per_story:
+        return None
+    ranked = sorted(per_story.values(), reverse=True)
+    score, item_id, caption_sized = ranked[0]
+    runner_up = ranked[1][0] if len(ranked) > 1 else 0.0
+    floor = config.retell_floor if caption_sized else config.retell_long_floor
+    if score < floor or score < config.retell_margin * runner_up:
+        return None
+    return Match(item_id, Similarity(0.0, score))
+
+
 class RarityWeights(Mapping[str, float]):
     """idf of any term from live document frequencies, computed on first use (most terms are never asked)."""
 

@@ -1087,6 +1087,71 @@ class Store:
                 [(t,) for t in [*terms, ""]],
             )
 
+    # -- bulk linking: a whole batch's reads in a few set-based queries, its index rows in one write each --
+
+    def band_members(self, keys: list[int]) -> list[tuple[int, str]]:
+        """(key, item) rows of `lsh_bands` under any of `keys`: one query (the keys travel as one JSON array)."""
+        if not keys:
+            return []
+        sql = "select key, item_id from lsh_bands where key in (select value from json_each(?))"
+        return [(r[0], r[1]) for r in self.conn.execute(sql, [json.dumps(keys)])]
+
+    def term_postings_of(self, terms: list[str]) -> list[tuple[str, str]]:
+        """(term, item) rows of `term_postings` under any of `terms`."""
+        if not terms:
+            return []
+        sql = "select term, item_id from term_postings where term in (select value from json_each(?))"
+        return [(r[0], r[1]) for r in self.conn.execute(sql, [json.dumps(terms)])]
+
+    def term_frequencies_of(self, terms: list[str]) -> tuple[dict[str, int], int]:
+        """`term_frequencies` in one query however many terms."""
+        sql = "select term, df from term_df where term in (select value from json_each(?))"
+        found = dict(self.conn.execute(sql, [json.dumps([*terms, ""])]).fetchall())
+        total = found.pop("", 0)
+        return found, total
+
+    def signed_ids(self, ids: list[str]) -> set[str]:
+        """Which of `ids` already have a signature."""
+        if not ids:
+            return set()
+        sql = "select item_id from item_signatures where item_id in (select value from json_each(?))"
+        return {r[0] for r in self.conn.execute(sql, [json.dumps(ids)])}
+
+    def signature_rows(self, ids: list[str]) -> dict[str, tuple[int, bytes, str]]:
+        """item → (shingle count, minhash, terms) of stored signatures."""
+        if not ids:
+            return {}
+        sql = "select item_id, shingles, minhash, terms from item_signatures where item_id in (select value from json_each(?))"
+        return {r[0]: (r[1], r[2], r[3] or "") for r in self.conn.execute(sql, [json.dumps(ids)])}
+
+    def story_ids_of(self, ids: list[str]) -> dict[str, str]:
+        """item → its current story id."""
+        if not ids:
+            return {}
+        sql = "select id, story_id from items where id in (select value from json_each(?))"
+        return {r[0]: r[1] for r in self.conn.execute(sql, [json.dumps(ids)])}
+
+    def save_signatures(
+        self,
+        signatures: list[tuple[str, int, bytes, str, str, str]],
+        bands: list[tuple[int, str]],
+        postings: list[tuple[str, str]],
+        counts: list[tuple[str, int]],
+    ) -> None:
+        """First signatures of many items: one executemany per table; `counts` adds to term_df ('' = items counted)."""
+        conn = self.conn
+        conn.executemany("insert or ignore into lsh_bands (key, item_id) values (?, ?)", bands)
+        conn.executemany("insert or ignore into term_postings (term, item_id) values (?, ?)", postings)
+        conn.executemany(
+            """insert or replace into item_signatures (item_id, shingles, minhash, fingerprint, terms, rare)
+               values (?, ?, ?, ?, ?, ?)""",
+            signatures,
+        )
+        conn.executemany(
+            "insert into term_df (term, df) values (?, ?) on conflict(term) do update set df = df + excluded.df",
+            counts,
+        )
+
     def band_hit_counts(self, keys: list[int], item_id: str) -> list[tuple[str, int]]:
         """Items sharing any of these band keys, with how many: in a big story that is thousands of rows."""
         sql = f"select item_id, count(*) from lsh_bands where key in ({_marks(keys)}) and item_id != ? group by item_id"

@@ -25,6 +25,7 @@ from worker.dedupe import (
     band_rows,
     best_match,
     best_retelling,
+    best_retelling_ids,
     cluster_bulk,
     estimated_score,
     from_blob,
@@ -36,6 +37,7 @@ from worker.dedupe import (
     rebuild_rows,
     shingle_hashes,
     sign_all,
+    sign_batch,
     signature,
     signature_tokens,
     story_canonical,
@@ -43,6 +45,7 @@ from worker.dedupe import (
 )
 from worker.errors import LoaError
 from worker.store import Store
+from worker.story_index import BatchIndex, Index
 
 
 class StoryError(LoaError):
@@ -105,7 +108,11 @@ def _member(row: dict[str, Any]) -> Member:
 def link_items(
     store: Store, new_ids: tuple[str, ...], config: DedupeConfig, *, now: datetime, updated_ids: tuple[str, ...] = ()
 ) -> LinkCounts:
-    """Sign new and changed items and join each to the story of its best earlier near-duplicate or retelling."""
+    """Sign new and changed items and join each to the story of its best earlier near-duplicate or retelling.
+
+    New items are linked in bulk (`_link_new`: the same decisions in the same order, with the batch's reads
+    made up front and its index rows written at the end); changed items, which replace index rows, one by one.
+    """
     ids = list(dict.fromkeys(new_ids + updated_ids))
     if not ids:
         return LinkCounts()
@@ -114,6 +121,10 @@ def link_items(
     linked = 0
     leads: Leads = {}
     with store.transaction():
+        fresh = [i for i in dict.fromkeys(new_ids) if i in by_id and not by_id[i]["duplicate_of"]]
+        if fresh and not store.signed_ids(fresh):
+            linked += _link_new(store, [by_id[i] for i in fresh], pinned, config, now=now, leads=leads)
+            ids = [i for i in ids if i not in set(fresh)]
         for item_id in ids:
             row = by_id.get(item_id)
             if row is None or row["duplicate_of"]:
@@ -142,12 +153,7 @@ def link_items(
             story_id = row["story_id"] or item_id
             if item_id in pinned or store.has_other_members(story_id, item_id):
                 continue
-            match = _near_match(store, item_id, sig, keys, story_id, config)
-            target: str | None = None
-            if match is not None:
-                target = match[1]
-            else:
-                target = _retelling_target(store, item_id, sig, story_id, df, total, config)
+            target = _target(store, item_id, sig, keys, story_id, df, total, config)
             if target is None:
                 continue
             _join(store, target, story_id, now=now, newcomer=item_id, leads=leads)
@@ -156,8 +162,65 @@ def link_items(
     return LinkCounts(stories_new=len(store.founders_alone(founders)), variants_linked=linked)
 
 
+def _target(
+    index: Store,
+    item_id: str,
+    sig: Signature,
+    keys: list[int],
+    story_id: str,
+    df: Counter[str],
+    total: int,
+    config: DedupeConfig,
+) -> str | None:
+    """The story an item joins: its best near-duplicate's, else the one it retells; None when neither."""
+    match = _near_match(index, item_id, sig, keys, story_id, config)
+    if match is not None:
+        return match[1]
+    return _retelling_target(index, item_id, sig, story_id, df, total, config)
+
+
+def _link_new(
+    store: Store,
+    rows: list[dict[str, Any]],
+    pinned: set[str],
+    config: DedupeConfig,
+    *,
+    now: datetime,
+    leads: Leads,
+) -> int:
+    """Per-item linking of never-signed items, in order, with the batch's index reads and writes in bulk.
+
+    Signs the whole batch at once; `BatchIndex` answers each item's lookups from history read once plus the
+    earlier items of the batch held in memory, exactly as the store would after their per-item writes.
+    Stories are still read and written per join: what they hold changes with every join.
+    """
+    batch = sign_batch([(r["title"] or "", r["summary"] or "", r["body_text"] or "") for r in rows], config)
+    index = BatchIndex(store, batch, [str(r["id"]) for r in rows], config)
+    linked = 0
+    for k, row in enumerate(rows):
+        item_id = str(row["id"])
+        sig, keys, df = index.add(k)
+        story_id = row["story_id"] or item_id
+        if item_id in pinned or store.has_other_members(story_id, item_id):
+            continue
+        match = _near_match(index, item_id, sig, keys, story_id, config, index.shingles)
+        target = match[1] if match is not None else _retelling_in_batch(index, k, item_id, sig, story_id, df, config)
+        if target is None:
+            continue
+        _join(store, target, story_id, now=now, newcomer=item_id, leads=leads)
+        linked += 1
+    index.write()
+    return linked
+
+
 def _near_match(
-    store: Store, item_id: str, sig: Signature, keys: list[int], story_id: str, config: DedupeConfig
+    store: Index,
+    item_id: str,
+    sig: Signature,
+    keys: list[int],
+    story_id: str,
+    config: DedupeConfig,
+    known: dict[str, frozenset[int]] | None = None,
 ) -> tuple[str, str] | None:
     """(item, story) of the best earlier near-duplicate found through the LSH bands."""
     candidates = rank_counted(store.band_hit_counts(keys, item_id))
@@ -175,7 +238,8 @@ def _near_match(
     if not likely:
         return None
     texts = store.story_candidates(likely, story_id)
-    match = best_match(sig.shingles, ((t["id"], _shingles(t, config)) for t in texts), config)
+    have = known or {}
+    match = best_match(sig.shingles, ((t["id"], have.get(t["id"]) or _shingles(t, config)) for t in texts), config)
     if match is None:
         return None
     return match.item_id, next(t["story_id"] for t in texts if t["id"] == match.item_id)
@@ -204,6 +268,18 @@ def _retelling_target(
         sig.terms, ((r["item_id"], r["story_id"], terms[r["item_id"]]) for r in rows), weights, config
     )
     return None if match is None else next(r["story_id"] for r in rows if r["item_id"] == match.item_id)
+
+
+def _retelling_in_batch(
+    index: BatchIndex, k: int, item_id: str, sig: Signature, story_id: str, df: Counter[str], config: DedupeConfig
+) -> str | None:
+    """`_retelling_target` for the batch's k-th item: the same candidates and rule, scored over term ids."""
+    candidates = rank_candidates(index.posting_hits(query_terms(sig.terms, df, config), item_id), RETELL_CHECKS)
+    rows = [r for r in index.retelling_rows(candidates) if r[1] != story_id]
+    if not rows:
+        return None
+    match = best_retelling_ids(index.term_ids[k], rows, index.weights(), config)
+    return None if match is None else next(r[1] for r in rows if r[0] == match.item_id)
 
 
 Leads = dict[str, tuple[list[dict[str, Any]], str | None]]
