@@ -269,6 +269,7 @@ def sync(
     # Big runs parse in worker processes (worker/parallel.py); every write stays on this thread.
     done = 0
     deferred: list[Extraction] = []
+    memo: dict[str, Any] = {}  # what linking learns in this run (worker.story_index.RunMemo), made on first use
     if due:
         from worker.parallel import ParsePool, workers_for
 
@@ -315,13 +316,15 @@ def sync(
                     if _is_network_error(extraction):
                         deferred.append(extraction)
                         continue
-                    results[extraction.source.id] = _save(config, store, extraction, states, now=now, count_error=True)
+                    results[extraction.source.id] = _save(
+                        config, store, extraction, states, now=now, count_error=True, memo=memo
+                    )
                     if on_result:
                         on_result(results[extraction.source.id])
 
     network_down = done >= 2 and len(deferred) == done
     for extraction in deferred:
-        result = _save(config, store, extraction, states, now=now, count_error=not network_down)
+        result = _save(config, store, extraction, states, now=now, count_error=not network_down, memo=memo)
         results[extraction.source.id] = result
         if on_result:
             on_result(result)
@@ -354,6 +357,7 @@ def _save(
     *,
     now: datetime,
     count_error: bool,
+    memo: dict[str, Any] | None = None,
 ) -> SourceResult:
     source = extraction.source
     state = states.get(source.id, SourceState(id=source.id))
@@ -401,8 +405,11 @@ def _save(
             return {"stories_new": 0, "variants_linked": 0}
         # Imported on first use: stories needs numpy, which a run of 304s never does (~0.2 s).
         from worker.stories import link_items
+        from worker.story_index import RunMemo
 
-        return link_items(store, outcome.new_ids, config.dedupe, now=now, updated_ids=outcome.updated_ids).as_extra()
+        run = RunMemo() if memo is None else memo.setdefault("links", RunMemo())
+        counts = link_items(store, outcome.new_ids, config.dedupe, now=now, updated_ids=outcome.updated_ids, memo=run)
+        return counts.as_extra()
 
     final, _ = store.save_run(
         source,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter, OrderedDict
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
@@ -45,7 +46,7 @@ from worker.dedupe import (
 )
 from worker.errors import LoaError
 from worker.store import Store
-from worker.story_index import BatchIndex, Index
+from worker.story_index import BatchIndex, Index, RunMemo
 
 
 class StoryError(LoaError):
@@ -106,12 +107,19 @@ def _member(row: dict[str, Any]) -> Member:
 
 
 def link_items(
-    store: Store, new_ids: tuple[str, ...], config: DedupeConfig, *, now: datetime, updated_ids: tuple[str, ...] = ()
+    store: Store,
+    new_ids: tuple[str, ...],
+    config: DedupeConfig,
+    *,
+    now: datetime,
+    updated_ids: tuple[str, ...] = (),
+    memo: RunMemo | None = None,
 ) -> LinkCounts:
     """Sign new and changed items and join each to the story of its best earlier near-duplicate or retelling.
 
     New items are linked in bulk (`_link_new`: the same decisions in the same order, with the batch's reads
     made up front and its index rows written at the end); changed items, which replace index rows, one by one.
+    `memo` carries what one sync run's linking read about signed items from source to source.
     """
     ids = list(dict.fromkeys(new_ids + updated_ids))
     if not ids:
@@ -123,13 +131,15 @@ def link_items(
     with store.transaction():
         fresh = [i for i in dict.fromkeys(new_ids) if i in by_id and not by_id[i]["duplicate_of"]]
         if fresh and not store.signed_ids(fresh):
-            linked += _link_new(store, [by_id[i] for i in fresh], pinned, config, now=now, leads=leads)
+            linked += _link_new(store, [by_id[i] for i in fresh], pinned, config, now=now, leads=leads, memo=memo)
             ids = [i for i in ids if i not in set(fresh)]
         for item_id in ids:
             row = by_id.get(item_id)
             if row is None or row["duplicate_of"]:
                 continue  # an exact copy follows its canonical copy's story
             sig = _sign(row, config)
+            if memo is not None:
+                memo.forget(item_id)  # signed again: what the run remembered of it is stale
             keys = band_keys(sig.hashvalues, config)
             frequencies, total = store.term_frequencies(sig.terms)
             old = store.stored_signature(item_id)
@@ -187,6 +197,7 @@ def _link_new(
     *,
     now: datetime,
     leads: Leads,
+    memo: RunMemo | None,
 ) -> int:
     """Per-item linking of never-signed items, in order, with the batch's index reads and writes in bulk.
 
@@ -195,7 +206,7 @@ def _link_new(
     Stories are still read and written per join: what they hold changes with every join.
     """
     batch = sign_batch([(r["title"] or "", r["summary"] or "", r["body_text"] or "") for r in rows], config)
-    index = BatchIndex(store, batch, [str(r["id"]) for r in rows], config)
+    index = BatchIndex(store, batch, [str(r["id"]) for r in rows], config, memo)
     linked = 0
     for k, row in enumerate(rows):
         item_id = str(row["id"])
@@ -220,7 +231,7 @@ def _near_match(
     keys: list[int],
     story_id: str,
     config: DedupeConfig,
-    known: dict[str, frozenset[int]] | None = None,
+    known: Mapping[str, frozenset[int]] | None = None,
 ) -> tuple[str, str] | None:
     """(item, story) of the best earlier near-duplicate found through the LSH bands."""
     candidates = rank_counted(store.band_hit_counts(keys, item_id))

@@ -6,7 +6,7 @@ Near-duplicate lookups ask the same questions either way (`Index`), so bulk link
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, Protocol
 
 import numpy as np
@@ -23,6 +23,41 @@ class Index(Protocol):
     def story_candidates(self, ids: list[str], story_id: str) -> list[dict[str, Any]]: ...
 
 
+class RunMemo:
+    """What linking read or wrote about signed items during one sync run, for the next sources' batches.
+
+    A stored signature changes only when its item is signed again (`forget` it then); story ids are not kept.
+    Shingles are kept as arrays: a frozenset per item would cost ~4 KB each.
+    """
+
+    def __init__(self) -> None:
+        self.signatures: dict[str, tuple[int, bytes, str]] = {}  # item → (shingle count, minhash, terms)
+        self.shingles: dict[str, np.ndarray] = {}
+        self.vocabulary: dict[str, int] = {}  # term → id
+        self.words: list[str] = []  # id → term
+        self.term_ids: dict[str, np.ndarray] = {}
+
+    def forget(self, item_id: str) -> None:
+        for table in (self.signatures, self.shingles, self.term_ids):
+            table.pop(item_id, None)
+
+
+class _Shingles(Mapping[str, frozenset[int]]):
+    """Shingle sets of the items a memo has seen, made on demand from its arrays."""
+
+    def __init__(self, memo: RunMemo) -> None:
+        self.arrays = memo.shingles
+
+    def __getitem__(self, item_id: str) -> frozenset[int]:
+        return frozenset(self.arrays[item_id].tolist())
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.arrays)
+
+    def __len__(self) -> int:
+        return len(self.arrays)
+
+
 class BatchIndex:
     """Index lookups for a batch of never-signed items linked in order, as if each were written when added.
 
@@ -32,8 +67,11 @@ class BatchIndex:
     joins move items between stories as the batch goes.
     """
 
-    def __init__(self, store: Store, batch: SignedBatch, ids: list[str], config: DedupeConfig) -> None:
+    def __init__(
+        self, store: Store, batch: SignedBatch, ids: list[str], config: DedupeConfig, memo: RunMemo | None = None
+    ) -> None:
         self.store, self.batch, self.ids, self.config = store, batch, ids, config
+        self.memo = RunMemo() if memo is None else memo
         self.position = {item: k for k, item in enumerate(ids)}
         self.terms = [frozenset(t.split()) for t in batch.terms]
         self.keys: list[list[int]] = batch.keys.tolist()
@@ -44,20 +82,22 @@ class BatchIndex:
         for key, item in store.band_members(sorted({k for keys in self.keys for k in keys})):
             self.history_bands.setdefault(key, []).append(item)
         self.history_postings: dict[str, list[str]] = {}
-        self.history_signatures: dict[str, tuple[int, bytes, str]] = {}
         self.bands: dict[int, list[str]] = {}
         self.postings: dict[str, list[str]] = {}
         self.signatures: dict[str, tuple[int, bytes, str]] = {}
-        self.shingles: dict[str, frozenset[int]] = {}
+        self.shingles = _Shingles(self.memo)
         self.rows: list[tuple[str, int, bytes, str, str, str]] = []
         self.band_rows: list[tuple[int, str]] = []
         self.posting_rows: list[tuple[str, str]] = []
         self.counts: Counter[str] = Counter()
-        # Terms as ids into a growing vocabulary with current document frequencies, for `weights`.
-        self.vocabulary: dict[str, int] = {}
-        self.vocabulary_df = np.zeros(max(64, 2 * len(self.union)), dtype=np.float64)
-        self.term_ids = [self._ids(sorted(terms), self.df) for terms in self.terms]
-        self.history_term_ids: dict[str, np.ndarray] = {}
+        # Terms as ids into the run's vocabulary; their current document frequencies (`loaded` once read) for `weights`.
+        self.vocabulary, self.words = self.memo.vocabulary, self.memo.words
+        self.vocabulary_df = np.zeros(max(1024, 2 * (len(self.vocabulary) + len(self.union))), dtype=np.float64)
+        self.loaded = np.zeros(self.vocabulary_df.size, dtype=bool)
+        self.term_ids = [self._ids(t.split()) for t in batch.terms]
+        union_ids = self._ids(sorted(self.union))
+        self.vocabulary_df[union_ids] = [self.df.get(t, 0) for t in sorted(self.union)]
+        self.loaded[union_ids] = True
 
     def add(self, k: int) -> tuple[Signature, list[int], Counter[str]]:
         """Index the batch's k-th item: (signature, band keys, df of its terms as linking uses it)."""
@@ -81,13 +121,15 @@ class BatchIndex:
             self.posting_rows.append((term, item_id))
         blob = to_blob(sig.hashvalues)
         self.signatures[item_id] = (sig.size, blob, self.batch.terms[k])
-        self.shingles[item_id] = shingles
+        self.memo.shingles[item_id] = self.batch.shingles[self.batch.offsets[k] : self.batch.offsets[k + 1]]
         self.rows.append((item_id, sig.size, blob, self.config.fingerprint, self.batch.terms[k], " ".join(rare)))
         return sig, keys, df
 
     def write(self) -> None:
         """Store the batch's signatures, band rows, postings and term counts."""
         self.store.save_signatures(self.rows, self.band_rows, self.posting_rows, sorted(self.counts.items()))
+        self.memo.signatures.update(self.signatures)
+        self.memo.term_ids.update(zip(self.ids, self.term_ids, strict=True))
 
     # -- Index --
 
@@ -122,41 +164,53 @@ class BatchIndex:
         """(item, current story, term ids) of the signed items among `ids`, ordered by id."""
         found = self._signatures(ids)
         stories = self.store.story_ids_of(list(found))
-        fresh = [i for i in found if i in stories and i not in self.history_term_ids and i not in self.signatures]
-        if fresh:
-            words = list({t: None for i in fresh for t in found[i][2].split() if t not in self.vocabulary})
-            df, _ = self.store.term_frequencies_of(words) if words else ({}, 0)
-            for i in fresh:
-                self.history_term_ids[i] = self._ids(found[i][2].split(), df)
-        return [
-            (i, stories[i], self.term_ids[self.position[i]] if i in self.signatures else self.history_term_ids[i])
-            for i in sorted(found)
-            if i in stories
-        ]
+        rows = []
+        for i in sorted(found):
+            if i not in stories:
+                continue
+            if i in self.signatures:
+                terms = self.term_ids[self.position[i]]
+            elif i in self.memo.term_ids:
+                terms = self.memo.term_ids[i]
+            else:
+                terms = self.memo.term_ids[i] = self._ids(found[i][2].split())
+            rows.append((i, stories[i], terms))
+        # Frequencies of terms this batch has not read yet: history's, unchanged while it is linked.
+        unread = np.unique(np.concatenate([r[2] for r in rows])) if rows else np.zeros(0, dtype=np.int64)
+        unread = unread[~self.loaded[unread]]
+        if unread.size:
+            words = [self.words[t] for t in unread.tolist()]
+            df, _ = self.store.term_frequencies_of(words)
+            self.vocabulary_df[unread] = [df.get(w, 0) for w in words]
+            self.loaded[unread] = True
+        return rows
 
     def weights(self) -> np.ndarray:
-        """`idf` of every vocabulary term as of now (the batch's items added so far counted)."""
-        return np.log((self.total + 1) / (self.vocabulary_df[: len(self.vocabulary)] + 0.5))
+        """`idf` of every vocabulary term as of now (the batch's items added so far counted; unread terms: junk)."""
+        return np.log((self.total + 1) / (self.vocabulary_df[: len(self.words)] + 0.5))
 
-    def _ids(self, terms: list[str], df: dict[str, int]) -> np.ndarray:
-        """Vocabulary ids of `terms`; a term new to the vocabulary takes its frequency from `df`."""
-        vocabulary = self.vocabulary
+    def _ids(self, terms: list[str]) -> np.ndarray:
+        """Vocabulary ids of `terms`, growing the vocabulary (and the frequency arrays) with new terms."""
+        vocabulary, words = self.vocabulary, self.words
         for term in terms:
             if term not in vocabulary:
-                if len(vocabulary) == self.vocabulary_df.size:
-                    self.vocabulary_df = np.concatenate([self.vocabulary_df, np.zeros_like(self.vocabulary_df)])
-                self.vocabulary_df[len(vocabulary)] = df.get(term, 0)
-                vocabulary[term] = len(vocabulary)
+                vocabulary[term] = len(words)
+                words.append(term)
+        if len(words) > self.vocabulary_df.size:
+            grow = len(words) * 2 - self.vocabulary_df.size
+            self.vocabulary_df = np.concatenate([self.vocabulary_df, np.zeros(grow)])
+            self.loaded = np.concatenate([self.loaded, np.zeros(grow, dtype=bool)])
         return np.fromiter(map(vocabulary.__getitem__, terms), dtype=np.int64, count=len(terms))
 
     def _signatures(self, ids: Iterable[str]) -> dict[str, tuple[int, bytes, str]]:
         wanted = list(dict.fromkeys(ids))
-        missing = [i for i in wanted if i not in self.signatures and i not in self.history_signatures]
+        known = self.memo.signatures
+        missing = [i for i in wanted if i not in self.signatures and i not in known]
         if missing:
-            self.history_signatures.update(self.store.signature_rows(missing))
+            known.update(self.store.signature_rows(missing))
         found = {}
         for i in wanted:
-            row = self.signatures.get(i) or self.history_signatures.get(i)
+            row = self.signatures.get(i) or known.get(i)
             if row is not None:
                 found[i] = row
         return found
