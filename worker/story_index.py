@@ -27,19 +27,26 @@ class RunMemo:
     """What linking read or wrote about signed items during one sync run, for the next sources' batches.
 
     A stored signature changes only when its item is signed again (`forget` it then); story ids are not kept.
-    Shingles are kept as arrays: a frozenset per item would cost ~4 KB each.
+    Compact (~2 KB per item: a frozenset of shingles alone would be ~4 KB), and dropped whole past `LIMIT` items.
     """
 
+    LIMIT = 50_000
+
     def __init__(self) -> None:
-        self.signatures: dict[str, tuple[int, bytes, str]] = {}  # item → (shingle count, minhash, terms)
-        self.shingles: dict[str, np.ndarray] = {}
+        self.signatures: dict[str, tuple[int, bytes]] = {}  # item → (shingle count, minhash)
+        self.shingles: dict[str, np.ndarray] = {}  # uint32: CRC-32s
         self.vocabulary: dict[str, int] = {}  # term → id
         self.words: list[str] = []  # id → term
-        self.term_ids: dict[str, np.ndarray] = {}
+        self.term_ids: dict[str, np.ndarray] = {}  # int32
 
     def forget(self, item_id: str) -> None:
         for table in (self.signatures, self.shingles, self.term_ids):
             table.pop(item_id, None)
+
+    def bound(self) -> None:
+        if len(self.signatures) > self.LIMIT:
+            for table in (self.signatures, self.shingles, self.term_ids):
+                table.clear()
 
 
 class _Shingles(Mapping[str, frozenset[int]]):
@@ -84,7 +91,7 @@ class BatchIndex:
         self.history_postings: dict[str, list[str]] = {}
         self.bands: dict[int, list[str]] = {}
         self.postings: dict[str, list[str]] = {}
-        self.signatures: dict[str, tuple[int, bytes, str]] = {}
+        self.signatures: dict[str, tuple[int, bytes]] = {}
         self.shingles = _Shingles(self.memo)
         self.rows: list[tuple[str, int, bytes, str, str, str]] = []
         self.band_rows: list[tuple[int, str]] = []
@@ -120,14 +127,20 @@ class BatchIndex:
             self.postings.setdefault(term, []).append(item_id)
             self.posting_rows.append((term, item_id))
         blob = to_blob(sig.hashvalues)
-        self.signatures[item_id] = (sig.size, blob, self.batch.terms[k])
-        self.memo.shingles[item_id] = self.batch.shingles[self.batch.offsets[k] : self.batch.offsets[k + 1]]
+        self.signatures[item_id] = (sig.size, blob)
+        self.memo.shingles[item_id] = self.batch.shingles[self.batch.offsets[k] : self.batch.offsets[k + 1]].astype(
+            np.uint32
+        )
         self.rows.append((item_id, sig.size, blob, self.config.fingerprint, self.batch.terms[k], " ".join(rare)))
         return sig, keys, df
 
     def write(self) -> None:
         """Store the batch's signatures, band rows, postings and term counts."""
-        self.store.save_signatures(self.rows, self.band_rows, self.posting_rows, sorted(self.counts.items()))
+        # Sorted by primary key: inserts then walk each B-tree once instead of jumping around it.
+        self.store.save_signatures(
+            self.rows, sorted(self.band_rows), sorted(self.posting_rows), sorted(self.counts.items())
+        )
+        self.memo.bound()
         self.memo.signatures.update(self.signatures)
         self.memo.term_ids.update(zip(self.ids, self.term_ids, strict=True))
 
@@ -142,7 +155,7 @@ class BatchIndex:
         return list(counts.items())
 
     def minhashes_of(self, ids: list[str]) -> list[tuple[str, int, bytes]]:
-        return [(i, size, blob) for i, (size, blob, _) in sorted(self._signatures(ids).items())]
+        return [(i, size, blob) for i, (size, blob) in sorted(self._signatures(ids).items())]
 
     def story_candidates(self, ids: list[str], story_id: str) -> list[dict[str, Any]]:
         return self.store.story_candidates(ids, story_id)
@@ -168,17 +181,13 @@ class BatchIndex:
         for i in sorted(found):
             if i not in stories:
                 continue
-            if i in self.signatures:
-                terms = self.term_ids[self.position[i]]
-            elif i in self.memo.term_ids:
-                terms = self.memo.term_ids[i]
-            else:
-                terms = self.memo.term_ids[i] = self._ids(found[i][2].split())
+            terms = self.term_ids[self.position[i]] if i in self.signatures else self.memo.term_ids[i]
             rows.append((i, stories[i], terms))
         # Frequencies of terms this batch has not read yet: history's, unchanged while it is linked.
-        unread = np.unique(np.concatenate([r[2] for r in rows])) if rows else np.zeros(0, dtype=np.int64)
-        unread = unread[~self.loaded[unread]]
+        flat = np.concatenate([r[2] for r in rows]) if rows else np.zeros(0, dtype=np.int32)
+        unread = flat[~self.loaded[flat]]
         if unread.size:
+            unread = np.unique(unread)
             words = [self.words[t] for t in unread.tolist()]
             df, _ = self.store.term_frequencies_of(words)
             self.vocabulary_df[unread] = [df.get(w, 0) for w in words]
@@ -200,14 +209,17 @@ class BatchIndex:
             grow = len(words) * 2 - self.vocabulary_df.size
             self.vocabulary_df = np.concatenate([self.vocabulary_df, np.zeros(grow)])
             self.loaded = np.concatenate([self.loaded, np.zeros(grow, dtype=bool)])
-        return np.fromiter(map(vocabulary.__getitem__, terms), dtype=np.int64, count=len(terms))
+        return np.fromiter(map(vocabulary.__getitem__, terms), dtype=np.int32, count=len(terms))
 
-    def _signatures(self, ids: Iterable[str]) -> dict[str, tuple[int, bytes, str]]:
+    def _signatures(self, ids: Iterable[str]) -> dict[str, tuple[int, bytes]]:
+        """(shingle count, minhash) of the signed items among `ids`; history's are read once per run."""
         wanted = list(dict.fromkeys(ids))
         known = self.memo.signatures
         missing = [i for i in wanted if i not in self.signatures and i not in known]
         if missing:
-            known.update(self.store.signature_rows(missing))
+            for item, (size, blob, terms) in self.store.signature_rows(missing).items():
+                known[item] = (size, blob)
+                self.memo.term_ids[item] = self._ids(terms.split())
         found = {}
         for i in wanted:
             row = self.signatures.get(i) or known.get(i)
