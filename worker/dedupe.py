@@ -286,11 +286,25 @@ def estimated_score(
 
     `slack` absorbs the estimate's error, so the exact check still decides borderline pairs.
     """
-    jaccard = float(np.mean(a.hashvalues == hashvalues_b))
+    return _score(float(np.mean(a.hashvalues == hashvalues_b)), a.size, size_b, config, slack)
+
+
+def estimated_scores(
+    a: Signature, sizes: Sequence[int], hashvalues: np.ndarray, config: DedupeConfig, slack: float = 0.15
+) -> list[float]:
+    """`estimated_score` of many candidates at once (`hashvalues`: one row each): the same values."""
+    if not sizes:
+        return []
+    # Each mean is a count of equal values over num_perm, as np.mean of one row computes it: the same float.
+    jaccards = (hashvalues == a.hashvalues[None, :]).mean(axis=1).tolist()
+    return [_score(j, a.size, size, config, slack) for j, size in zip(jaccards, sizes, strict=True)]
+
+
+def _score(jaccard: float, size_a: int, size_b: int, config: DedupeConfig, slack: float) -> float:
     score = jaccard - (config.threshold - slack)
-    smaller = min(a.size, size_b)
+    smaller = min(size_a, size_b)
     if smaller >= config.min_shingles:
-        common = jaccard * (a.size + size_b) / (1 + jaccard)
+        common = jaccard * (size_a + size_b) / (1 + jaccard)
         score = max(score, common / smaller - (config.containment - slack))
     return score
 

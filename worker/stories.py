@@ -28,7 +28,7 @@ from worker.dedupe import (
     best_retelling,
     best_retelling_ids,
     cluster_bulk,
-    estimated_score,
+    estimated_scores,
     from_blob,
     idf,
     query_terms,
@@ -219,6 +219,7 @@ def _link_new(
         if target is None:
             continue
         _join(store, target, story_id, now=now, newcomer=item_id, leads=leads)
+        index.moved(target, story_id)
         linked += 1
     index.write()
     return linked
@@ -237,13 +238,12 @@ def _near_match(
     candidates = rank_counted(store.band_hit_counts(keys, item_id))
     if not candidates:
         return None
-    scored = sorted(
-        (
-            (estimated_score(sig, size, from_blob(minhash), config), other)
-            for other, size, minhash in store.minhashes_of(candidates)
-        ),
-        reverse=True,
-    )
+    found = store.minhashes_of(candidates)
+    if not found:
+        return None
+    matrix = np.frombuffer(b"".join(m for _, _, m in found), dtype="<u8").reshape(len(found), -1)
+    scores = estimated_scores(sig, [size for _, size, _ in found], matrix, config)
+    scored = sorted(zip(scores, (other for other, _, _ in found), strict=True), reverse=True)
     # Exact checks recompute shingles from text, so only the few likeliest are checked.
     likely = [item for score, item in scored[:EXACT_CHECKS] if score >= 0]
     if not likely:

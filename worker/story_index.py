@@ -89,6 +89,7 @@ class BatchIndex:
         for key, item in store.band_members(sorted({k for keys in self.keys for k in keys})):
             self.history_bands.setdefault(key, []).append(item)
         self.history_postings: dict[str, list[str]] = {}
+        self.stories: dict[str, str] = {}  # item → story, as read during this batch and moved by its joins
         self.bands: dict[int, list[str]] = {}
         self.postings: dict[str, list[str]] = {}
         self.signatures: dict[str, tuple[int, bytes]] = {}
@@ -176,7 +177,7 @@ class BatchIndex:
     def retelling_rows(self, ids: list[str]) -> list[tuple[str, str, np.ndarray]]:
         """(item, current story, term ids) of the signed items among `ids`, ordered by id."""
         found = self._signatures(ids)
-        stories = self.store.story_ids_of(list(found))
+        stories = self.story_ids(list(found))
         rows = []
         for i in sorted(found):
             if i not in stories:
@@ -193,6 +194,20 @@ class BatchIndex:
             self.vocabulary_df[unread] = [df.get(w, 0) for w in words]
             self.loaded[unread] = True
         return rows
+
+    def story_ids(self, ids: list[str]) -> dict[str, str]:
+        """item → current story id (only `moved` changes story ids while a batch is linked)."""
+        missing = [i for i in ids if i not in self.stories]
+        if missing:
+            self.stories.update(self.store.story_ids_of(missing))
+        return {i: self.stories[i] for i in ids if i in self.stories}
+
+    def moved(self, target: str, source: str) -> None:
+        """Every item of story `source` joined `target` (`stories._join`)."""
+        if target != source:
+            for item, story in self.stories.items():
+                if story == source:
+                    self.stories[item] = target
 
     def weights(self) -> np.ndarray:
         """`idf` of every vocabulary term as of now (the batch's items added so far counted; unread terms: junk)."""
