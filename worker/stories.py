@@ -114,12 +114,14 @@ def link_items(
     now: datetime,
     updated_ids: tuple[str, ...] = (),
     memo: RunMemo | None = None,
+    bulk: bool = True,
 ) -> LinkCounts:
     """Sign new and changed items and join each to the story of its best earlier near-duplicate or retelling.
 
     New items are linked in bulk (`_link_new`: the same decisions in the same order, with the batch's reads
     made up front and its index rows written at the end); changed items, which replace index rows, one by one.
-    `memo` carries what one sync run's linking read about signed items from source to source.
+    `memo` carries what one sync run's linking read about signed items from source to source; `bulk=False`
+    links every item one by one (the reference the bulk path is tested against).
     """
     ids = list(dict.fromkeys(new_ids + updated_ids))
     if not ids:
@@ -130,7 +132,7 @@ def link_items(
     leads: Leads = {}
     with store.transaction():
         fresh = [i for i in dict.fromkeys(new_ids) if i in by_id and not by_id[i]["duplicate_of"]]
-        if fresh and not store.signed_ids(fresh):
+        if bulk and fresh and not store.signed_ids(fresh):
             linked += _link_new(store, [by_id[i] for i in fresh], pinned, config, now=now, leads=leads, memo=memo)
             ids = [i for i in ids if i not in set(fresh)]
         for item_id in ids:
