@@ -429,26 +429,44 @@ def best_retelling_ids(
     n = len(candidates)
     if n == 0:
         return None
-    lengths = np.fromiter((c[2].size for c in candidates), dtype=np.int64, count=n)
     flat = np.concatenate([c[2] for c in candidates])
-    pair = np.repeat(np.arange(n), lengths)
+    pair = np.repeat(np.arange(n), [c[2].size for c in candidates])
     inside = np.zeros(weights.size, dtype=bool)
     inside[probe] = True
     weight = weights[flat]
     common = np.bincount(pair, weights=np.where(inside[flat], weight, 0.0), minlength=n).tolist()
     own = np.bincount(pair, weights=weight, minlength=n).tolist()
     probe_weight = float(weights[probe].sum()) if probe.size else 0.0
-    size = int(probe.size)
+    stats = [
+        RetellingPair(item_id, story_id, terms.size, shared, total_own)
+        for (item_id, story_id, terms), shared, total_own in zip(candidates, common, own, strict=True)
+    ]
+    return pick_retelling(int(probe.size), probe_weight, stats, config)
+
+
+@dataclass(frozen=True)
+class RetellingPair:
+    """One candidate of a retelling check: its terms' count and weights (all of them, and those the probe shares)."""
+
+    item_id: str
+    story_id: str
+    length: int
+    shared: float
+    own: float
+
+
+def pick_retelling(
+    size: int, probe_weight: float, pairs: Iterable[RetellingPair], config: DedupeConfig
+) -> Match | None:
+    """`best_retelling`'s choice from per-candidate sums: the best story, if it clears the floor and the margin."""
     per_story: dict[str, tuple[float, str, bool]] = {}
-    for (item_id, story_id, _), length, shared, total_own in zip(
-        candidates, lengths.tolist(), common, own, strict=True
-    ):
-        if not length or not size or not probe_weight:
+    for pair in pairs:
+        if not pair.length or not size or not probe_weight:
             continue
-        total = probe_weight if size <= length else total_own
-        score = shared / total if total else 0.0
-        if score > per_story.get(story_id, (-1.0, "", False))[0]:
-            per_story[story_id] = (score, item_id, min(size, length) <= config.caption_terms)
+        total = probe_weight if size <= pair.length else pair.own
+        score = pair.shared / total if total else 0.0
+        if score > per_story.get(pair.story_id, (-1.0, "", False))[0]:
+            per_story[pair.story_id] = (score, pair.item_id, min(size, pair.length) <= config.caption_terms)
     if not per_story:
         return None
     ranked = sorted(per_story.values(), reverse=True)

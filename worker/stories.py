@@ -21,16 +21,17 @@ from worker.dedupe import (
     Copy,
     DedupeConfig,
     Member,
+    RetellingPair,
     Signature,
     band_keys,
     band_rows,
     best_match,
     best_retelling,
-    best_retelling_ids,
     cluster_bulk,
     estimated_scores,
     from_blob,
     idf,
+    pick_retelling,
     query_terms,
     rank_candidates,
     rank_counted,
@@ -46,7 +47,7 @@ from worker.dedupe import (
 )
 from worker.errors import LoaError
 from worker.store import Store
-from worker.story_index import BatchIndex, Index, RunMemo
+from worker.story_index import BatchIndex, Index, Retold, RunMemo
 
 
 class StoryError(LoaError):
@@ -209,15 +210,18 @@ def _link_new(
     """
     batch = sign_batch([(r["title"] or "", r["summary"] or "", r["body_text"] or "") for r in rows], config)
     index = BatchIndex(store, batch, [str(r["id"]) for r in rows], config, memo)
+    # What does not depend on earlier decisions is computed for the whole batch first.
+    added = [index.add(k) for k in range(len(rows))]
+    retold = index.retellings([df for _, _, df in added])
     linked = 0
     for k, row in enumerate(rows):
         item_id = str(row["id"])
-        sig, keys, df = index.add(k)
+        sig, keys, _ = added[k]
         story_id = row["story_id"] or item_id
         if item_id in pinned or store.has_other_members(story_id, item_id):
             continue
         match = _near_match(index, item_id, sig, keys, story_id, config, index.shingles)
-        target = match[1] if match is not None else _retelling_in_batch(index, k, item_id, sig, story_id, df, config)
+        target = match[1] if match is not None else _retold_story(index, retold[k], story_id, config)
         if target is None:
             continue
         _join(store, target, story_id, now=now, newcomer=item_id, leads=leads)
@@ -283,16 +287,16 @@ def _retelling_target(
     return None if match is None else next(r["story_id"] for r in rows if r["item_id"] == match.item_id)
 
 
-def _retelling_in_batch(
-    index: BatchIndex, k: int, item_id: str, sig: Signature, story_id: str, df: Counter[str], config: DedupeConfig
-) -> str | None:
-    """`_retelling_target` for the batch's k-th item: the same candidates and rule, scored over term ids."""
-    candidates = rank_candidates(index.posting_hits(query_terms(sig.terms, df, config), item_id), RETELL_CHECKS)
-    rows = [r for r in index.retelling_rows(candidates) if r[1] != story_id]
-    if not rows:
-        return None
-    match = best_retelling_ids(index.term_ids[k], rows, index.weights(), config)
-    return None if match is None else next(r[1] for r in rows if r[0] == match.item_id)
+def _retold_story(index: BatchIndex, retold: Retold, story_id: str, config: DedupeConfig) -> str | None:
+    """`_retelling_target` from an item's precomputed candidates: those now in another story compete."""
+    stories = index.story_ids([c for c, _, _, _ in retold.candidates])
+    pairs = [
+        RetellingPair(c, stories[c], length, shared, own)
+        for c, length, shared, own in retold.candidates
+        if c in stories and stories[c] != story_id
+    ]
+    match = pick_retelling(retold.size, retold.weight, pairs, config)
+    return None if match is None else stories[match.item_id]
 
 
 Leads = dict[str, tuple[list[dict[str, Any]], str | None]]

@@ -7,11 +7,22 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from itertools import chain
 from typing import Any, Protocol
 
 import numpy as np
 
-from worker.dedupe import DedupeConfig, Signature, SignedBatch, rarest, to_blob
+from worker.dedupe import (
+    RETELL_CHECKS,
+    DedupeConfig,
+    Signature,
+    SignedBatch,
+    query_terms,
+    rank_candidates,
+    rarest,
+    to_blob,
+)
 from worker.store import Store
 
 
@@ -21,6 +32,16 @@ class Index(Protocol):
     def band_hit_counts(self, keys: list[int], item_id: str) -> list[tuple[str, int]]: ...
     def minhashes_of(self, ids: list[str]) -> list[tuple[str, int, bytes]]: ...
     def story_candidates(self, ids: list[str], story_id: str) -> list[dict[str, Any]]: ...
+
+
+@dataclass(frozen=True)
+class Retold:
+    """One item's retelling check, all but the story filter: its term count, their weight, and its candidates
+    as (item, term count, weight of the terms it shares with the item, weight of all its terms), by id."""
+
+    size: int
+    weight: float
+    candidates: list[tuple[str, int, float, float]]
 
 
 class RunMemo:
@@ -148,10 +169,13 @@ class BatchIndex:
     # -- Index --
 
     def band_hit_counts(self, keys: list[int], item_id: str) -> list[tuple[str, int]]:
+        """As the store would answer while `item_id` is linked: history and the batch's items up to it."""
         counts: Counter[str] = Counter()
+        last = self.position[item_id]
+        position = self.position
         for key in dict.fromkeys(keys):
             counts.update(self.history_bands.get(key, ()))
-            counts.update(self.bands.get(key, ()))
+            counts.update(i for i in self.bands.get(key, ()) if position[i] <= last)
         counts.pop(item_id, None)
         return list(counts.items())
 
@@ -163,37 +187,68 @@ class BatchIndex:
 
     # -- retelling --
 
-    def posting_hits(self, terms: list[str], item_id: str) -> list[str]:
-        """Items posted under any of `terms` (once per term), as `Store.posting_hits`."""
-        missing = [t for t in terms if t not in self.history_postings]
-        if missing:
-            for term in missing:
-                self.history_postings[term] = []
-            for term, item in self.store.term_postings_of(missing):
-                self.history_postings[term].append(item)
-        hits = [i for t in terms for part in (self.history_postings[t], self.postings.get(t, ())) for i in part]
-        return [i for i in hits if i != item_id]
+    def retellings(self, dfs: list[Counter[str]]) -> list[Retold]:
+        """Each item's retelling candidates with their weighted term sums, for all items at once (after `add`).
 
-    def retelling_rows(self, ids: list[str]) -> list[tuple[str, str, np.ndarray]]:
-        """(item, current story, term ids) of the signed items among `ids`, ordered by id."""
-        found = self._signatures(ids)
-        stories = self.story_ids(list(found))
-        rows = []
-        for i in sorted(found):
-            if i not in stories:
-                continue
-            terms = self.term_ids[self.position[i]] if i in self.signatures else self.memo.term_ids[i]
-            rows.append((i, stories[i], terms))
-        # Frequencies of terms this batch has not read yet: history's, unchanged while it is linked.
-        flat = np.concatenate([r[2] for r in rows]) if rows else np.zeros(0, dtype=np.int32)
-        unread = flat[~self.loaded[flat]]
-        if unread.size:
-            unread = np.unique(unread)
-            words = [self.words[t] for t in unread.tolist()]
-            df, _ = self.store.term_frequencies_of(words)
-            self.vocabulary_df[unread] = [df.get(w, 0) for w in words]
-            self.loaded[unread] = True
-        return rows
+        None of it depends on which stories earlier items joined: candidates are the `RETELL_CHECKS` earlier
+        items posted most under the item's query terms, weights are idf as of the item's arrival. Only which
+        candidates are in another story is decided per item, as the batch is linked (`dedupe.pick_retelling`).
+        """
+        m = len(self.ids)
+        queries = [query_terms(self.terms[k], dfs[k], self.config) for k in range(m)]
+        unread = sorted({t for q in queries for t in q} - set(self.history_postings))
+        for term in unread:
+            self.history_postings[term] = []
+        for term, item in self.store.term_postings_of(unread):
+            self.history_postings[term].append(item)
+        position = self.position
+        ranked = []
+        for k, query in enumerate(queries):
+            hits = [i for t in query for i in self.history_postings[t]]
+            hits += [i for t in query for i in self.postings.get(t, ()) if position[i] < k]
+            ranked.append(rank_candidates(hits, RETELL_CHECKS))
+        found = self._signatures(c for r in ranked for c in r)
+        chosen = [sorted(c for c in r if c in found) for r in ranked]
+        terms = {c: self._term_ids(c) for c in found}
+        # Columns: the vocabulary terms of the batch and its candidates (`column` maps a term id to its column).
+        used = np.zeros(len(self.words), dtype=bool)
+        for ids in chain(self.term_ids, terms.values()):
+            used[ids] = True
+        local = np.flatnonzero(used)
+        if local.size == 0:
+            return [Retold(0, 0.0, []) for _ in range(m)]
+        column = np.cumsum(used) - 1
+        members = np.zeros((m, local.size), dtype=bool)
+        for k in range(m):
+            members[k, column[self.term_ids[k]]] = True
+        # Document frequencies before the batch: the batch's counts taken off; history's other terms read now.
+        self._load(local)
+        base = self.vocabulary_df[local] - members.sum(axis=0)
+        arrived = base[None, :] + np.cumsum(members, axis=0)
+        totals = np.arange(self.total - m + 1, self.total + 1, dtype=np.int64)
+        weights = np.log((totals[:, None] + 1) / (arrived + 0.5))  # `weights()` as each item was linked
+        pair_probe = np.repeat(np.arange(m), [len(c) for c in chosen])
+        flat = [terms[c] for c in chain.from_iterable(chosen)]
+        shared_list: list[float] = []
+        own_list: list[float] = []
+        if flat:
+            lengths = [t.size for t in flat]
+            pair = np.repeat(np.arange(len(flat)), lengths)
+            rows = pair_probe[pair]
+            columns = column[np.concatenate(flat)]
+            weight = weights[rows, columns]
+            shared = np.bincount(pair, weights=np.where(members[rows, columns], weight, 0.0), minlength=len(flat))
+            own = np.bincount(pair, weights=weight, minlength=len(flat))
+            shared_list, own_list = shared.tolist(), own.tolist()
+        out = []
+        at = 0
+        for k in range(m):
+            probe = column[self.term_ids[k]]
+            probe_weight = float(weights[k, probe].sum()) if probe.size else 0.0
+            pairs = [(c, int(terms[c].size), shared_list[at + n], own_list[at + n]) for n, c in enumerate(chosen[k])]
+            at += len(chosen[k])
+            out.append(Retold(int(probe.size), probe_weight, pairs))
+        return out
 
     def story_ids(self, ids: list[str]) -> dict[str, str]:
         """item → current story id (only `moved` changes story ids while a batch is linked)."""
@@ -208,6 +263,18 @@ class BatchIndex:
             for item, story in self.stories.items():
                 if story == source:
                     self.stories[item] = target
+
+    def _term_ids(self, item_id: str) -> np.ndarray:
+        return self.term_ids[self.position[item_id]] if item_id in self.signatures else self.memo.term_ids[item_id]
+
+    def _load(self, ids: np.ndarray) -> None:
+        """Read the frequencies of vocabulary terms this batch has not read yet: history's, unchanged meanwhile."""
+        unread = ids[~self.loaded[ids]]
+        if unread.size:
+            words = [self.words[t] for t in unread.tolist()]
+            df, _ = self.store.term_frequencies_of(words)
+            self.vocabulary_df[unread] = [df.get(w, 0) for w in words]
+            self.loaded[unread] = True
 
     def weights(self) -> np.ndarray:
         """`idf` of every vocabulary term as of now (the batch's items added so far counted; unread terms: junk)."""
