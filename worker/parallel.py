@@ -13,6 +13,7 @@ from concurrent.futures import Executor
 from datetime import datetime, tzinfo
 from typing import Any
 
+from worker.dedupe_config import DedupeConfig
 from worker.errors import LoaError
 from worker.models import Fetched, Item, Source
 
@@ -45,27 +46,39 @@ def workers_for(sources: int) -> int:
     return min(cpus, MAX_WORKERS)
 
 
-class ParsePool:
-    """Thread-safe: fetch threads call `parse`, which blocks until a worker process returns the items."""
+def sign_items(items: tuple[Item, ...], dedupe: DedupeConfig) -> Any:
+    """Near-duplicate signatures of `items` (a dedupe.SignedBatch, in order): pure, so the workers make them too."""
+    from worker.dedupe import sign_batch
 
-    def __init__(self, workers: int) -> None:
+    return sign_batch([(i.title or "", i.summary or "", i.body_text or "") for i in items], dedupe)
+
+
+class ParsePool:
+    """Thread-safe: fetch threads call `parse`, which blocks until a worker process returns the items.
+
+    With `dedupe`, the workers also sign the items, so the single writer only looks signatures up.
+    """
+
+    def __init__(self, workers: int, dedupe: DedupeConfig | None = None) -> None:
         self.workers = workers
+        self.dedupe = dedupe
         self._lock = threading.Lock()
         self._executor: Executor | None = None
         self._broken = False
 
-    def parse(self, source: Source, fetched: Fetched, tz: tzinfo, now: datetime) -> tuple[Item, ...]:
+    def parse(self, source: Source, fetched: Fetched, tz: tzinfo, now: datetime) -> tuple[tuple[Item, ...], Any]:
+        """(items, their signatures or None): the writer signs what comes without."""
         executor = self._start()
         if executor is None:
-            return parse_items(source, fetched, tz, now)
+            return parse_items(source, fetched, tz, now), None
         from concurrent.futures.process import BrokenProcessPool  # only once the pool is running
 
         try:
-            outcome = executor.submit(_parse_portable, source, fetched, tz, now).result()
+            outcome = executor.submit(_parse_portable, source, fetched, tz, now, self.dedupe).result()
         except BrokenProcessPool:
             # A worker died (out of memory, killed): finish this run in the fetch threads.
             self._broken = True
-            return parse_items(source, fetched, tz, now)
+            return parse_items(source, fetched, tz, now), None
         if isinstance(outcome, _PortableError):
             raise outcome.rebuild()
         return outcome
@@ -114,11 +127,12 @@ class _PortableError:
         return error
 
 
-def _parse_portable(source: Source, fetched: Fetched, tz: tzinfo, now: datetime) -> Any:
+def _parse_portable(source: Source, fetched: Fetched, tz: tzinfo, now: datetime, dedupe: DedupeConfig | None) -> Any:
     try:
-        return parse_items(source, fetched, tz, now)
+        items = parse_items(source, fetched, tz, now)
     except LoaError as error:
         return _PortableError(error)
+    return items, sign_items(items, dedupe) if dedupe is not None and items else None
 
 
 def _watch_parent(parent: int) -> None:
