@@ -650,24 +650,6 @@ def join_batches(parts: Sequence[SignedBatch], config: DedupeConfig) -> SignedBa
     )
 
 
-def take_batch(batch: SignedBatch, positions: Sequence[int]) -> SignedBatch:
-    """The signatures at `positions` of a batch, in that order."""
-    picked = np.asarray(positions, dtype=np.int64)
-    starts, ends = batch.offsets[picked], batch.offsets[picked + 1]
-    sizes = ends - starts
-    shingles = np.concatenate(
-        [batch.shingles[a:b] for a, b in zip(starts.tolist(), ends.tolist(), strict=True)] or [batch.shingles[:0]]
-    )
-    return SignedBatch(
-        sizes,
-        batch.hashvalues[picked],
-        batch.keys[picked],
-        shingles,
-        np.concatenate(([0], np.cumsum(sizes))).astype(np.int64),
-        [batch.terms[k] for k in positions],
-    )
-
-
 def _sign_batch_job(args: tuple[list[tuple[str, str, str]], DedupeConfig]) -> SignedBatch:
     return sign_batch(*args)
 

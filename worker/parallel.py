@@ -13,7 +13,6 @@ from concurrent.futures import Executor
 from datetime import datetime, tzinfo
 from typing import Any
 
-from worker.dedupe_config import DedupeConfig
 from worker.errors import LoaError
 from worker.models import Fetched, Item, Source
 
@@ -46,39 +45,27 @@ def workers_for(sources: int) -> int:
     return min(cpus, MAX_WORKERS)
 
 
-def sign_items(items: tuple[Item, ...], dedupe: DedupeConfig) -> Any:
-    """Near-duplicate signatures of `items` (a dedupe.SignedBatch, in order): pure, so the workers make them too."""
-    from worker.dedupe import sign_batch
-
-    return sign_batch([(i.title or "", i.summary or "", i.body_text or "") for i in items], dedupe)
-
-
 class ParsePool:
-    """Thread-safe: fetch threads call `parse`, which blocks until a worker process returns the items.
+    """Thread-safe: fetch threads call `parse`, which blocks until a worker process returns the items."""
 
-    With `dedupe`, the workers also sign the items, so the single writer only looks signatures up.
-    """
-
-    def __init__(self, workers: int, dedupe: DedupeConfig | None = None) -> None:
+    def __init__(self, workers: int) -> None:
         self.workers = workers
-        self.dedupe = dedupe
         self._lock = threading.Lock()
         self._executor: Executor | None = None
         self._broken = False
 
-    def parse(self, source: Source, fetched: Fetched, tz: tzinfo, now: datetime) -> tuple[tuple[Item, ...], Any]:
-        """(items, their signatures or None): the writer signs what comes without."""
+    def parse(self, source: Source, fetched: Fetched, tz: tzinfo, now: datetime) -> tuple[Item, ...]:
         executor = self._start()
         if executor is None:
-            return parse_items(source, fetched, tz, now), None
+            return parse_items(source, fetched, tz, now)
         from concurrent.futures.process import BrokenProcessPool  # only once the pool is running
 
         try:
-            outcome = executor.submit(_parse_portable, source, fetched, tz, now, self.dedupe).result()
+            outcome = executor.submit(_parse_portable, source, fetched, tz, now).result()
         except BrokenProcessPool:
             # A worker died (out of memory, killed): finish this run in the fetch threads.
             self._broken = True
-            return parse_items(source, fetched, tz, now), None
+            return parse_items(source, fetched, tz, now)
         if isinstance(outcome, _PortableError):
             raise outcome.rebuild()
         return outcome
@@ -127,12 +114,11 @@ class _PortableError:
         return error
 
 
-def _parse_portable(source: Source, fetched: Fetched, tz: tzinfo, now: datetime, dedupe: DedupeConfig | None) -> Any:
+def _parse_portable(source: Source, fetched: Fetched, tz: tzinfo, now: datetime) -> Any:
     try:
-        items = parse_items(source, fetched, tz, now)
+        return parse_items(source, fetched, tz, now)
     except LoaError as error:
         return _PortableError(error)
-    return items, sign_items(items, dedupe) if dedupe is not None and items else None
 
 
 def _watch_parent(parent: int) -> None:

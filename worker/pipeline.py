@@ -29,7 +29,7 @@ from worker.urls import canonical_url
 
 ProgressCallback = Callable[[SourceResult], None]
 # Adapter + normalise for one body; `worker.parallel.ParsePool.parse` runs it in a worker process.
-ParseFn = Callable[[Source, Fetched, tzinfo, datetime], tuple[tuple[Item, ...], Any]]  # (items, signatures)
+ParseFn = Callable[[Source, Fetched, tzinfo, datetime], tuple[Item, ...]]
 
 
 class FetchesUrls:
@@ -65,7 +65,6 @@ class Extraction:
     unchanged_body: bool = False
     partial_errors: tuple[LoaError, ...] = ()
     seconds: float = 0.0
-    signed: Any = None  # dedupe.SignedBatch of `items` when the parse workers signed them
 
 
 @dataclass(frozen=True)
@@ -153,12 +152,11 @@ def extract(
             return Extraction(
                 source, fetched=fetched, body_hash=digest, unchanged_body=True, seconds=time.monotonic() - started
             )
-        signed: Any = None
         if source.kind == "tiktok":
             entries, partial = _tiktok(source, fetched, fetcher, known_ids, tz)
             items = tuple(normalize_entry(source, e, fetched_at=now, base_url=fetched.final_url) for e in entries)
         elif parse is not None and not _fetches_articles(source):
-            (items, signed), partial = parse(source, fetched, tz, now), list[LoaError]()
+            items, partial = parse(source, fetched, tz, now), list[LoaError]()
         else:
             entries = adapter_for(source.kind)(source, fetched, tz)
             entries, partial = _enrich(source, entries, fetcher, known_ids, fetched, tz)
@@ -171,7 +169,6 @@ def extract(
             body_hash=None if partial else digest,
             partial_errors=tuple(partial),
             seconds=time.monotonic() - started,
-            signed=signed,
         )
     except LoaError as error:
         return Extraction(source, error=error, seconds=time.monotonic() - started)
@@ -280,7 +277,7 @@ def sync(
         known = {s.id: store.known_item_ids(s.id) for s in due if _fetches_articles(s) or s.kind == "tiktok"}
         workers = max(1, min(config.defaults.workers, len(due)))
         with (
-            ParsePool(workers_for(len(due)), config.dedupe) as parse_pool,
+            ParsePool(workers_for(len(due))) as parse_pool,
             ThreadPoolExecutor(max_workers=workers, thread_name_prefix="loa-fetch") as pool,
         ):
 
@@ -411,18 +408,7 @@ def _save(
         from worker.story_index import RunMemo
 
         run = RunMemo() if memo is None else memo.setdefault("links", RunMemo())
-        signed = (
-            None
-            if extraction.signed is None
-            else (
-                [i.id for i in extraction.items],
-                [(i.title or "", i.summary or "", i.body_text or "") for i in extraction.items],
-                extraction.signed,
-            )
-        )
-        counts = link_items(
-            store, outcome.new_ids, config.dedupe, now=now, updated_ids=outcome.updated_ids, memo=run, signed=signed
-        )
+        counts = link_items(store, outcome.new_ids, config.dedupe, now=now, updated_ids=outcome.updated_ids, memo=run)
         return counts.as_extra()
 
     final, _ = store.save_run(

@@ -23,7 +23,6 @@ from worker.dedupe import (
     Member,
     RetellingPair,
     Signature,
-    SignedBatch,
     band_keys,
     band_rows,
     best_match,
@@ -44,7 +43,6 @@ from worker.dedupe import (
     signature,
     signature_tokens,
     story_canonical,
-    take_batch,
     to_blob,
 )
 from worker.errors import LoaError
@@ -118,15 +116,13 @@ def link_items(
     updated_ids: tuple[str, ...] = (),
     memo: RunMemo | None = None,
     bulk: bool = True,
-    signed: Presigned | None = None,
 ) -> LinkCounts:
     """Sign new and changed items and join each to the story of its best earlier near-duplicate or retelling.
 
     New items are linked in bulk (`_link_new`: the same decisions in the same order, with the batch's reads
     made up front and its index rows written at the end); changed items, which replace index rows, one by one.
     `memo` carries what one sync run's linking read about signed items from source to source; `bulk=False`
-    links every item one by one (the reference the bulk path is tested against). `signed`: (item ids, their
-    signatures) made by the parse workers from the same texts (checked: an item whose stored texts differ is signed here).
+    links every item one by one (the reference the bulk path is tested against).
     """
     ids = list(dict.fromkeys(new_ids + updated_ids))
     if not ids:
@@ -138,9 +134,7 @@ def link_items(
     with store.transaction():
         fresh = [i for i in dict.fromkeys(new_ids) if i in by_id and not by_id[i]["duplicate_of"]]
         if bulk and fresh and not store.signed_ids(fresh):
-            linked += _link_new(
-                store, [by_id[i] for i in fresh], pinned, config, now=now, leads=leads, memo=memo, signed=signed
-            )
+            linked += _link_new(store, [by_id[i] for i in fresh], pinned, config, now=now, leads=leads, memo=memo)
             ids = [i for i in ids if i not in set(fresh)]
         for item_id in ids:
             row = by_id.get(item_id)
@@ -207,7 +201,6 @@ def _link_new(
     now: datetime,
     leads: Leads,
     memo: RunMemo | None,
-    signed: Presigned | None = None,
 ) -> int:
     """Per-item linking of never-signed items, in order, with the batch's index reads and writes in bulk.
 
@@ -215,8 +208,7 @@ def _link_new(
     earlier items of the batch held in memory, exactly as the store would after their per-item writes.
     Stories are still read and written per join: what they hold changes with every join.
     """
-    texts = [(r["title"] or "", r["summary"] or "", r["body_text"] or "") for r in rows]
-    batch = _presigned(signed, rows, texts) or sign_batch(texts, config)
+    batch = sign_batch([(r["title"] or "", r["summary"] or "", r["body_text"] or "") for r in rows], config)
     index = BatchIndex(store, batch, [str(r["id"]) for r in rows], config, memo)
     # What does not depend on earlier decisions is computed for the whole batch first.
     added = [index.add(k) for k in range(len(rows))]
@@ -295,22 +287,6 @@ def _retelling_target(
     return None if match is None else next(r["story_id"] for r in rows if r["item_id"] == match.item_id)
 
 
-def _presigned(
-    signed: Presigned | None, rows: list[dict[str, Any]], texts: list[tuple[str, str, str]]
-) -> SignedBatch | None:
-    """The parse workers' signatures of `rows`, if they signed every one of them from these very texts."""
-    if signed is None:
-        return None
-    ids, signed_texts, batch = signed
-    where = {item_id: k for k, item_id in enumerate(ids)}
-    positions = [where.get(str(r["id"]), -1) for r in rows]
-    if -1 in positions or len(batch) != len(ids):
-        return None
-    if any(signed_texts[k] != t for k, t in zip(positions, texts, strict=True)):
-        return None
-    return take_batch(batch, positions)
-
-
 def _retold_story(index: BatchIndex, retold: Retold, story_id: str, config: DedupeConfig) -> str | None:
     """`_retelling_target` from an item's precomputed candidates: those now in another story compete."""
     stories = index.story_ids([c for c, _, _, _ in retold.candidates])
@@ -322,9 +298,6 @@ def _retold_story(index: BatchIndex, retold: Retold, story_id: str, config: Dedu
     match = pick_retelling(retold.size, retold.weight, pairs, config)
     return None if match is None else stories[match.item_id]
 
-
-# (item ids, the (title, summary, body text) each was signed from, their signatures), as the parse workers made them.
-Presigned = tuple[list[str], list[tuple[str, str, str]], SignedBatch]
 
 Leads = dict[str, tuple[list[dict[str, Any]], str | None]]
 
