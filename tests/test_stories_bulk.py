@@ -114,3 +114,13 @@ def test_bulk_linking_joins_retold_and_near_duplicate_stories() -> None:
     assert bulk == _build(plans, [7, 30, 13, 50], bulk=False)
     stories = {story for _, story, *_ in bulk["items"]}
     assert 1 < len(stories) < len(plans)  # some items joined stories, not all into one
+
+
+def test_a_big_batch_is_linked_in_parts_with_the_same_decisions(monkeypatch: Any) -> None:
+    import worker.stories
+
+    monkeypatch.setattr(worker.stories, "BATCH_ITEMS", 4)
+    plans = [
+        {"text": n, "copy_of": n - 3 if n % 11 == 5 else None, "status": "new", "pinned": False} for n in range(60)
+    ]
+    assert _build(plans, [45], bulk=True) == _build(plans, [45], bulk=False)

@@ -393,55 +393,19 @@ def best_retelling(
     weighted score alone is not enough: the best story must also stand clearly above every other
     story among the candidates (`retell_margin`), which is what keeps similar scams apart.
     """
-    # Every candidate story competes for the margin; pairs of two long texts need the higher bar.
-    per_story: dict[str, tuple[float, str, bool]] = {}
     probe_weight = sum(weights.get(t, 0.0) for t in probe)  # once per probe: half the pairs divide by it
-    for item_id, story_id, terms in candidates:
-        if not terms or not probe or not probe_weight:
-            continue
-        common = sum(weights.get(t, 0.0) for t in probe & terms)
-        total = probe_weight if len(probe) <= len(terms) else sum(weights.get(t, 0.0) for t in terms)
-        score = common / total if total else 0.0
-        if score > per_story.get(story_id, (-1.0, "", False))[0]:
-            per_story[story_id] = (score, item_id, min(len(probe), len(terms)) <= config.caption_terms)
-    if not per_story:
-        return None
-    ranked = sorted(per_story.values(), reverse=True)
-    score, item_id, caption_sized = ranked[0]
-    runner_up = ranked[1][0] if len(ranked) > 1 else 0.0
-    floor = config.retell_floor if caption_sized else config.retell_long_floor
-    if score < floor or score < config.retell_margin * runner_up:
-        return None
-    return Match(item_id, Similarity(0.0, score))
-
-
-def best_retelling_ids(
-    probe: np.ndarray,
-    candidates: Sequence[tuple[str, str, np.ndarray]],
-    weights: np.ndarray,
-    config: DedupeConfig,
-) -> Match | None:
-    """`best_retelling` over term ids: `probe` and each candidate's terms index `weights` (one per term id).
-
-    The same rule; the weighted sums are taken with numpy, so they may differ from the set-order sums of
-    `best_retelling` in the last bit, as those already differ between processes (string hashing is salted).
-    """
-    n = len(candidates)
-    if n == 0:
-        return None
-    flat = np.concatenate([c[2] for c in candidates])
-    pair = np.repeat(np.arange(n), [c[2].size for c in candidates])
-    inside = np.zeros(weights.size, dtype=bool)
-    inside[probe] = True
-    weight = weights[flat]
-    common = np.bincount(pair, weights=np.where(inside[flat], weight, 0.0), minlength=n).tolist()
-    own = np.bincount(pair, weights=weight, minlength=n).tolist()
-    probe_weight = float(weights[probe].sum()) if probe.size else 0.0
-    stats = [
-        RetellingPair(item_id, story_id, terms.size, shared, total_own)
-        for (item_id, story_id, terms), shared, total_own in zip(candidates, common, own, strict=True)
-    ]
-    return pick_retelling(int(probe.size), probe_weight, stats, config)
+    pairs = (
+        RetellingPair(
+            item_id,
+            story_id,
+            len(terms),
+            sum(weights.get(t, 0.0) for t in probe & terms),
+            0.0 if len(probe) <= len(terms) else sum(weights.get(t, 0.0) for t in terms),  # only then divided by
+        )
+        for item_id, story_id, terms in candidates
+        if terms and probe and probe_weight
+    )
+    return pick_retelling(len(probe), probe_weight, pairs, config)
 
 
 @dataclass(frozen=True)
@@ -458,7 +422,10 @@ class RetellingPair:
 def pick_retelling(
     size: int, probe_weight: float, pairs: Iterable[RetellingPair], config: DedupeConfig
 ) -> Match | None:
-    """`best_retelling`'s choice from per-candidate sums: the best story, if it clears the floor and the margin."""
+    """`best_retelling`'s choice from per-candidate sums: the best story, if it clears the floor and the margin.
+
+    Every candidate story competes for the margin; pairs of two long texts need the higher bar.
+    """
     per_story: dict[str, tuple[float, str, bool]] = {}
     for pair in pairs:
         if not pair.length or not size or not probe_weight:

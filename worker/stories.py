@@ -64,6 +64,9 @@ class LinkCounts:
 
 
 EXACT_CHECKS = 5
+# New items linked together: a batch's retelling weights are a (items × terms) matrix, so a first sync of a
+# big archive is linked in parts, one after the other (each part reads what the previous one wrote).
+BATCH_ITEMS = 100
 
 
 def _sign(row: dict[str, Any], config: DedupeConfig) -> Signature:
@@ -134,7 +137,9 @@ def link_items(
     with store.transaction():
         fresh = [i for i in dict.fromkeys(new_ids) if i in by_id and not by_id[i]["duplicate_of"]]
         if bulk and fresh and not store.signed_ids(fresh):
-            linked += _link_new(store, [by_id[i] for i in fresh], pinned, config, now=now, leads=leads, memo=memo)
+            for start in range(0, len(fresh), BATCH_ITEMS):
+                part = [by_id[i] for i in fresh[start : start + BATCH_ITEMS]]
+                linked += _link_new(store, part, pinned, config, now=now, leads=leads, memo=memo)
             ids = [i for i in ids if i not in set(fresh)]
         for item_id in ids:
             row = by_id.get(item_id)

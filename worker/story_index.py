@@ -119,7 +119,7 @@ class BatchIndex:
         self.band_rows: list[tuple[int, str]] = []
         self.posting_rows: list[tuple[str, str]] = []
         self.counts: Counter[str] = Counter()
-        # Terms as ids into the run's vocabulary; their current document frequencies (`loaded` once read) for `weights`.
+        # Terms as ids into the run's vocabulary, with current document frequencies (`loaded` once read: `_load`).
         self.vocabulary, self.words = self.memo.vocabulary, self.memo.words
         self.vocabulary_df = np.zeros(max(1024, 2 * (len(self.vocabulary) + len(self.union))), dtype=np.float64)
         self.loaded = np.zeros(self.vocabulary_df.size, dtype=bool)
@@ -275,10 +275,6 @@ class BatchIndex:
             df, _ = self.store.term_frequencies_of(words)
             self.vocabulary_df[unread] = [df.get(w, 0) for w in words]
             self.loaded[unread] = True
-
-    def weights(self) -> np.ndarray:
-        """`idf` of every vocabulary term as of now (the batch's items added so far counted; unread terms: junk)."""
-        return np.log((self.total + 1) / (self.vocabulary_df[: len(self.words)] + 0.5))
 
     def _ids(self, terms: list[str]) -> np.ndarray:
         """Vocabulary ids of `terms`, growing the vocabulary (and the frequency arrays) with new terms."""
