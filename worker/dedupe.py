@@ -300,6 +300,11 @@ def estimated_scores(
     return [_score(j, a.size, size, config, slack) for j, size in zip(jaccards, sizes, strict=True)]
 
 
+def estimate(jaccard: float, size_a: int, size_b: int, config: DedupeConfig, slack: float = 0.15) -> float:
+    """`estimated_score` from a MinHash Jaccard estimate and the two shingle counts."""
+    return _score(jaccard, size_a, size_b, config, slack)
+
+
 def _score(jaccard: float, size_a: int, size_b: int, config: DedupeConfig, slack: float) -> float:
     score = jaccard - (config.threshold - slack)
     smaller = min(size_a, size_b)
@@ -314,6 +319,8 @@ def _score(jaccard: float, size_a: int, size_b: int, config: DedupeConfig, slack
 # Candidates checked exactly per new item: the most shared bands first. Bounds the cost when a
 # common phrase fills a bucket.
 MAX_CANDIDATES = 40
+# Of those, the likeliest by MinHash estimate are checked exactly (shingles recomputed from text for old items).
+EXACT_CHECKS = 5
 # Candidates scored for the retelling rule (rare-term postings, most shared first). Fewer than 40 let a
 # similar story go unseen as the runner-up, and precision dropped to 0.96 (bench/RESULTS.md).
 RETELL_CHECKS = 40
@@ -642,7 +649,7 @@ def _runs(sorted_values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.repeat(starts, lengths), starts
 
 
-def _first_per_group(groups: np.ndarray, limit: int) -> np.ndarray:
+def first_per_group(groups: np.ndarray, limit: int) -> np.ndarray:
     """Mask of the first `limit` elements of each run of equal values (`groups` sorted)."""
     start, _ = _runs(groups)
     return (np.arange(groups.size) - start) < limit
@@ -658,7 +665,7 @@ def _ranked_pairs(
     probe, cand = codes // n, codes % n
     order = np.lexsort((id_rank[cand], -counts, probe))
     probe, cand = probe[order], cand[order]
-    keep = _first_per_group(probe, limit)
+    keep = first_per_group(probe, limit)
     return probe[keep], cand[keep]
 
 
@@ -707,9 +714,9 @@ def cluster_bulk(batch: SignedBatch, ids: Sequence[str], linkable: np.ndarray, c
 
     # Postings (`rarest`) and query terms (`query_terms`): rarest first, then by text, per item.
     rarity = np.lexsort((occ_term, df_occ, occ_item))
-    posted = rarity[_first_per_group(occ_item[rarity], config.rare_terms)]
+    posted = rarity[first_per_group(occ_item[rarity], config.rare_terms)]
     queryable = rarity[(df_occ[rarity] >= 2) & (df_occ[rarity] <= config.max_df)]
-    queries = queryable[_first_per_group(occ_item[queryable], config.rare_terms)]
+    queries = queryable[first_per_group(occ_item[queryable], config.rare_terms)]
 
     # LSH candidates: every earlier item sharing a band key with a linkable item.
     flat_keys = batch.keys.reshape(-1)
@@ -718,7 +725,7 @@ def cluster_bulk(batch: SignedBatch, ids: Sequence[str], linkable: np.ndarray, c
     key_start, _ = _runs(flat_keys[by_key])
     earlier_count = np.arange(by_key.size) - key_start
     earlier_count[~linkable[key_items]] = 0
-    later, earlier = _expand(key_items, key_start, earlier_count)
+    later, earlier = expand(key_items, key_start, earlier_count)
     probe, cand = _ranked_pairs(later, earlier, n, id_rank, MAX_CANDIDATES)
 
     # MinHash estimate first (as incremental sync does), exact shingle check only for likely pairs.
@@ -750,7 +757,7 @@ def cluster_bulk(batch: SignedBatch, ids: Sequence[str], linkable: np.ndarray, c
     q_items, q_terms = q_items[wanted], q_terms[wanted]
     lo = np.searchsorted(post_key, q_terms * n)
     hi = np.searchsorted(post_key, q_terms * n + q_items)  # earlier items only
-    later, earlier = _expand(np.repeat(q_items, 1), lo, hi - lo, values=post_item_sorted)
+    later, earlier = expand(np.repeat(q_items, 1), lo, hi - lo, values=post_item_sorted)
     r_probe, r_cand = _ranked_pairs(later, earlier, n, id_rank, RETELL_CHECKS)
 
     # Retelling scores of every (probe, candidate) pair, weights as of the probe's arrival.
@@ -802,7 +809,7 @@ def cluster_bulk(batch: SignedBatch, ids: Sequence[str], linkable: np.ndarray, c
 _NO_SCORE = (-1.0, "", False, -1)
 
 
-def _expand(
+def expand(
     owners: np.ndarray, starts: np.ndarray, counts: np.ndarray, *, values: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """For each k, pair owners[k] with values[starts[k] : starts[k] + counts[k]] (values default: owners)."""
@@ -854,7 +861,7 @@ def _retelling_scores(
     step = 200_000
     for lo in range(0, probe.size, step):
         p, c = probe[lo : lo + step], cand[lo : lo + step]
-        pair, term = _expand(np.arange(p.size), term_offsets[c], counts[c], values=occ_term)
+        pair, term = expand(np.arange(p.size), term_offsets[c], counts[c], values=occ_term)
         at = p[pair]
         df = np.searchsorted(term_key, term * n + at, side="right") - first_of_term[term]
         weight = np.log((at + 2) / (df + 0.5))

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from worker.dedupe import (
+    EXACT_CHECKS,
     RETELL_CHECKS,
     Copy,
     DedupeConfig,
@@ -63,7 +64,6 @@ class LinkCounts:
         return {"stories_new": self.stories_new, "variants_linked": self.variants_linked}
 
 
-EXACT_CHECKS = 5
 # New items linked together: a batch's retelling weights are a (items × terms) matrix, so a first sync of a
 # big archive is linked in parts, one after the other (each part reads what the previous one wrote).
 BATCH_ITEMS = 100
@@ -218,14 +218,15 @@ def _link_new(
     # What does not depend on earlier decisions is computed for the whole batch first.
     added = [index.add(k) for k in range(len(rows))]
     retold = index.retellings([df for _, _, df in added])
+    likely = index.likely_near()
     linked = 0
     for k, row in enumerate(rows):
         item_id = str(row["id"])
-        sig, keys, _ = added[k]
+        sig = added[k][0]
         story_id = row["story_id"] or item_id
         if item_id in pinned or store.has_other_members(story_id, item_id):
             continue
-        match = _near_match(index, item_id, sig, keys, story_id, config, index.shingles)
+        match = _exact_match(index, sig, likely[k], story_id, config, index.shingles)
         target = match[1] if match is not None else _retold_story(index, retold[k], story_id, config)
         if target is None:
             continue
@@ -237,13 +238,12 @@ def _link_new(
 
 
 def _near_match(
-    store: Index,
+    store: Store,
     item_id: str,
     sig: Signature,
     keys: list[int],
     story_id: str,
     config: DedupeConfig,
-    known: Mapping[str, frozenset[int]] | None = None,
 ) -> tuple[str, str] | None:
     """(item, story) of the best earlier near-duplicate found through the LSH bands."""
     candidates = rank_counted(store.band_hit_counts(keys, item_id))
@@ -257,6 +257,18 @@ def _near_match(
     scored = sorted(zip(scores, (other for other, _, _ in found), strict=True), reverse=True)
     # Exact checks recompute shingles from text, so only the few likeliest are checked.
     likely = [item for score, item in scored[:EXACT_CHECKS] if score >= 0]
+    return _exact_match(store, sig, likely, story_id, config)
+
+
+def _exact_match(
+    store: Index,
+    sig: Signature,
+    likely: list[str],
+    story_id: str,
+    config: DedupeConfig,
+    known: Mapping[str, frozenset[int]] | None = None,
+) -> tuple[str, str] | None:
+    """(item, story) of the best near-duplicate among the likely candidates not already in the item's story."""
     if not likely:
         return None
     texts = store.story_candidates(likely, story_id)

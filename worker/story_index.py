@@ -1,6 +1,6 @@
-"""The near-duplicate index as linking sees it: the store, or a batch's view of it (history read once, the batch in memory).
+"""A batch's view of the near-duplicate index: history read once, the batch's own rows in memory, written at the end.
 
-Near-duplicate lookups ask the same questions either way (`Index`), so bulk linking decides as per-item linking does.
+Candidates and scores that do not depend on earlier decisions are computed for the whole batch at once.
 """
 
 from __future__ import annotations
@@ -14,10 +14,15 @@ from typing import Any, Protocol
 import numpy as np
 
 from worker.dedupe import (
+    EXACT_CHECKS,
+    MAX_CANDIDATES,
     RETELL_CHECKS,
     DedupeConfig,
     Signature,
     SignedBatch,
+    estimate,
+    expand,
+    first_per_group,
     query_terms,
     rank_candidates,
     rarest,
@@ -29,8 +34,6 @@ from worker.store import Store
 class Index(Protocol):
     """The lookups `stories._near_match` makes (Store answers them in SQL)."""
 
-    def band_hit_counts(self, keys: list[int], item_id: str) -> list[tuple[str, int]]: ...
-    def minhashes_of(self, ids: list[str]) -> list[tuple[str, int, bytes]]: ...
     def story_candidates(self, ids: list[str], story_id: str) -> list[dict[str, Any]]: ...
 
 
@@ -186,6 +189,57 @@ class BatchIndex:
         return self.store.story_candidates(ids, story_id)
 
     # -- retelling --
+
+    def likely_near(self) -> list[list[str]]:
+        """Each item's likeliest earlier near-duplicates, for all items at once (after `add`), as
+        `stories._near_match` picks them before its exact check: the `MAX_CANDIDATES` earlier items sharing
+        most band keys (then by id), of those the `EXACT_CHECKS` best MinHash estimates (then by id,
+        descending) that are ≥ 0. None of it depends on earlier decisions."""
+        m = len(self.ids)
+        history = sorted({i for items in self.history_bands.values() for i in items})
+        names = self.ids + history
+        size = len(names)
+        where = {item: n for n, item in enumerate(names)}
+        distinct = [list(dict.fromkeys(keys)) for keys in self.keys]
+        row_keys = [key for key, items in self.history_bands.items() for _ in items]
+        row_owner = [where[i] for items in self.history_bands.values() for i in items]
+        row_keys += [key for keys in distinct for key in keys]
+        row_owner += [k for k, keys in enumerate(distinct) for _ in keys]
+        keys = np.asarray(row_keys, dtype=np.int64)
+        owner = np.asarray(row_owner, dtype=np.int64)
+        order = np.argsort(keys, kind="stable")
+        keys, owner = keys[order], owner[order]
+        probe_item = np.repeat(np.arange(m, dtype=np.int64), [len(d) for d in distinct])
+        probe_key = np.asarray([key for d in distinct for key in d], dtype=np.int64)
+        lo = np.searchsorted(keys, probe_key, "left")
+        hi = np.searchsorted(keys, probe_key, "right")
+        left, right = expand(probe_item, lo, hi - lo, values=owner)
+        earlier = (right >= m) | (right < left)  # history, or an item of the batch linked before
+        codes, counts = np.unique(left[earlier] * size + right[earlier], return_counts=True)
+        probe, cand = codes // size, codes % size
+        rank = np.empty(size, dtype=np.int64)
+        rank[sorted(range(size), key=names.__getitem__)] = np.arange(size)
+        order = np.lexsort((rank[cand], -counts, probe))
+        probe, cand = probe[order], cand[order]
+        keep = first_per_group(probe, MAX_CANDIDATES)
+        probe, cand = probe[keep].tolist(), cand[keep].tolist()
+        # MinHash estimates of the candidates that have a signature (`minhashes_of` answers only those).
+        found = self._signatures(names[c] for c in cand)
+        pairs = [(p, c) for p, c in zip(probe, cand, strict=True) if names[c] in found]
+        likely: list[list[str]] = [[] for _ in range(m)]
+        if not pairs:
+            return likely
+        hashes = np.frombuffer(b"".join(found[names[c]][1] for _, c in pairs), dtype="<u8").reshape(len(pairs), -1)
+        rows = np.asarray([p for p, _ in pairs], dtype=np.int64)
+        jaccards = (hashes == self.batch.hashvalues[rows]).mean(axis=1).tolist()
+        sizes = self.batch.sizes.tolist()
+        scored: list[list[tuple[float, str]]] = [[] for _ in range(m)]
+        for (p, c), jaccard in zip(pairs, jaccards, strict=True):
+            scored[p].append((estimate(jaccard, sizes[p], found[names[c]][0], self.config), names[c]))
+        for k in range(m):
+            best = sorted(scored[k], reverse=True)[:EXACT_CHECKS]
+            likely[k] = [item for score, item in best if score >= 0]
+        return likely
 
     def retellings(self, dfs: list[Counter[str]]) -> list[Retold]:
         """Each item's retelling candidates with their weighted term sums, for all items at once (after `add`).
