@@ -32,7 +32,7 @@ from worker.store import Store
 
 
 class Index(Protocol):
-    """The lookups `stories._near_match` makes (Store answers them in SQL)."""
+    """What `stories._exact_match` asks (Store answers it in SQL; BatchIndex passes it on)."""
 
     def story_candidates(self, ids: list[str], story_id: str) -> list[dict[str, Any]]: ...
 
@@ -114,7 +114,6 @@ class BatchIndex:
             self.history_bands.setdefault(key, []).append(item)
         self.history_postings: dict[str, list[str]] = {}
         self.stories: dict[str, str] = {}  # item → story, as read during this batch and moved by its joins
-        self.bands: dict[int, list[str]] = {}
         self.postings: dict[str, list[str]] = {}
         self.signatures: dict[str, tuple[int, bytes]] = {}
         self.shingles = _Shingles(self.memo)
@@ -145,9 +144,7 @@ class BatchIndex:
         self.counts.update(terms)
         self.counts[""] += 1
         rare = rarest(terms, df, self.config.rare_terms)
-        for key in dict.fromkeys(keys):
-            self.bands.setdefault(key, []).append(item_id)
-            self.band_rows.append((key, item_id))
+        self.band_rows.extend((key, item_id) for key in dict.fromkeys(keys))
         for term in rare:
             self.postings.setdefault(term, []).append(item_id)
             self.posting_rows.append((term, item_id))
@@ -169,26 +166,12 @@ class BatchIndex:
         self.memo.signatures.update(self.signatures)
         self.memo.term_ids.update(zip(self.ids, self.term_ids, strict=True))
 
-    # -- Index --
-
-    def band_hit_counts(self, keys: list[int], item_id: str) -> list[tuple[str, int]]:
-        """As the store would answer while `item_id` is linked: history and the batch's items up to it."""
-        counts: Counter[str] = Counter()
-        last = self.position[item_id]
-        position = self.position
-        for key in dict.fromkeys(keys):
-            counts.update(self.history_bands.get(key, ()))
-            counts.update(i for i in self.bands.get(key, ()) if position[i] <= last)
-        counts.pop(item_id, None)
-        return list(counts.items())
-
-    def minhashes_of(self, ids: list[str]) -> list[tuple[str, int, bytes]]:
-        return [(i, size, blob) for i, (size, blob) in sorted(self._signatures(ids).items())]
+    # -- what stories._exact_match asks --
 
     def story_candidates(self, ids: list[str], story_id: str) -> list[dict[str, Any]]:
         return self.store.story_candidates(ids, story_id)
 
-    # -- retelling --
+    # -- candidates of every item of the batch, computed once all are added --
 
     def likely_near(self) -> list[list[str]]:
         """Each item's likeliest earlier near-duplicates, for all items at once (after `add`), as
