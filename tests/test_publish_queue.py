@@ -102,10 +102,11 @@ def test_queue_json_has_the_entry_fields() -> None:
         "story",
         "pack",
         "title",
-        "script",
         "seconds",
         "status",
     }
+    # The script is in the slot's .txt, not repeated in the listing.
+    assert not any("script" in e for e in data["entries"])
 
 
 def test_running_time_adds_up_and_fits_the_slot() -> None:

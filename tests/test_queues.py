@@ -70,9 +70,8 @@ def test_publish_fills_queue_entries_and_writes_each_wards_folder(tmp_path: Path
     assert {r["repeat"] for r in ham_rong} == {0, 1}  # broadcast.repeats defaults to 2
     assert "2023-07-16" not in {r["date"] for r in ham_rong}  # quiet on Sundays
     first = queue_json(env, "phuong-ham-rong")[0]
-    assert {"id", "date", "slot", "order", "priority", "story", "pack", "title", "script", "seconds", "status"} <= set(
-        first
-    )
+    assert {"id", "date", "slot", "order", "priority", "story", "pack", "title", "seconds", "status"} <= set(first)
+    assert "script" not in first  # the slot's .txt carries the text
     assert first["pack"] == "so-1" and first["status"] == "queued"
     scripts = sorted(p.name for p in (out / "phuong-ham-rong").glob("*.txt"))
     assert scripts == sorted({f"{r['date']}_{str(r['slot']).replace(':', '')}.txt" for r in ham_rong})

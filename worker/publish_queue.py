@@ -182,9 +182,19 @@ def index_html(ward: BroadcastWard, scripts: Sequence[SlotScript]) -> str:
     return "\n".join(out) + "\n"
 
 
+# queue.json lists entries without their script: the slot's .txt has the text (and the desk API, per entry), and
+# carrying it made each ward's listing ~0.9 MB to encode, hash and write on every change.
+LISTED = tuple(name for name in QueueEntry.__dataclass_fields__ if name != "script")
+
+
+def listed(entry: QueueEntry) -> dict[str, object]:
+    """One queue.json entry: every field but the script."""
+    return {name: getattr(entry, name) for name in LISTED}
+
+
 def queue_json(ward: BroadcastWard, entries: Sequence[QueueEntry]) -> str:
     ordered = sorted((e for e in entries if e.ward == ward.id), key=lambda e: (e.date, e.slot, e.order, e.id))
-    return json.dumps({"ward": ward.id, "entries": [e.as_dict() for e in ordered]}, ensure_ascii=False, indent=2) + "\n"
+    return json.dumps({"ward": ward.id, "entries": [listed(e) for e in ordered]}, ensure_ascii=False, indent=2) + "\n"
 
 
 def render_queue(
@@ -224,7 +234,7 @@ class QueueListing:
             return None
         ordered = sorted(mine, key=lambda e: (e.date, e.slot, e.order, e.id))
         marked = [
-            {**e.as_dict(), "id": f"\ue000loa-{n}\ue000", "ward": "\ue000loa-w\ue000"} for n, e in enumerate(ordered)
+            {**listed(e), "id": f"\ue000loa-{n}\ue000", "ward": "\ue000loa-w\ue000"} for n, e in enumerate(ordered)
         ]
         text = json.dumps({"ward": "\ue000loa-w\ue000", "entries": marked}, ensure_ascii=False, indent=2) + "\n"
         parts = _HOLE.split(text)

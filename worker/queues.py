@@ -46,7 +46,7 @@ _EXTINF = re.compile(r"^#EXTINF:(\d+),")
 
 
 # Bump when planning or the queue files change, so every stored ward fingerprint is stale.
-QUEUE_FORMAT = "queues-1"
+QUEUE_FORMAT = "queues-2"
 _ROW_SHAPE = ("date", "slot", "position", "priority", "story", "pack", "title", "script", "seconds", "repeat", "status")
 
 
