@@ -331,3 +331,77 @@ def test_a_deleted_output_file_is_written_again(tmp_path: Path, site: Site) -> N
     assert sorted(report["written"]) == sorted(str(p.relative_to(out)) for p in gone)
     assert {p: p.read_bytes() for p in gone} == before
     assert publish(env)["written"] == []
+
+
+def test_slot_scripts_that_read_the_same_are_kept_and_equal_a_full_render(
+    tmp_path: Path, site: Site, monkeypatch: object
+) -> None:
+    """After a change, only slots whose entries changed are rendered again; every file equals a fresh render."""
+    import pytest
+
+    import worker.publish_queue as renderer
+
+    assert isinstance(monkeypatch, pytest.MonkeyPatch)
+    env = queue_env(tmp_path, site)  # type: ignore[arg-type]
+    publish(env, now="2023-07-10T05:00:00+07:00")
+    out = tmp_path / "out" / "queues"
+    scripts = sorted(p.relative_to(out) for p in out.rglob("*.txt"))
+    assert env.run("withdraw", env.item_id("cb-2"), "--reason", "Nguồn gỡ bài").exit_code == 0
+    touched = max((r for r in rows(env) if r["ward"] == "phuong-dien-bien"), key=lambda r: (r["date"], r["slot"]))
+    ack(env, touched["id"], "skipped")  # the desk changed this ward's rows since its files were written
+    rendered: list[str] = []
+    real = renderer.script_text
+
+    def counted(ward: object, script: renderer.SlotScript) -> str:
+        rendered.append(f"{script.ward}/{script.stem}.txt")
+        return real(ward, script)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(renderer, "script_text", counted)
+    report = publish(env, now="2023-07-10T05:30:00+07:00")
+    assert report["queues"]["removed"] > 0
+    assert rendered and len(rendered) < len(scripts)  # the slots cb-2 left were rendered, not the others
+    dien_bien = {str(p) for p in scripts if str(p).startswith("phuong-dien-bien/")}
+    last = f"phuong-dien-bien/{touched['date']}_{touched['slot'].replace(':', '')}.txt"
+    assert dien_bien - {last} <= set(rendered)  # its rows changed under the desk: every slot rendered again
+    assert {f"queues/{p}" for p in rendered} >= {p for p in report["written"] if p.endswith(".txt")}
+    monkeypatch.undo()
+    # A publish with no manifest renders every file from the same rows: the same bytes.
+    invoke(env, "publish", "--out", str(tmp_path / "fresh"), now="2023-07-10T05:30:00+07:00")
+    fresh = tmp_path / "fresh" / "queues"
+    assert sorted(p.relative_to(fresh) for p in fresh.rglob("*")) == sorted(p.relative_to(out) for p in out.rglob("*"))
+    for path in fresh.rglob("*.*"):
+        assert path.read_bytes() == (out / path.relative_to(fresh)).read_bytes(), path
+    consistent(tmp_path)
+
+
+def test_the_print_page_covers_print_days_and_moves_on_at_midnight(tmp_path: Path, site: Site) -> None:
+    env = queue_env(tmp_path, site, "broadcast: {print_days: 1}\n")  # type: ignore[arg-type]
+    publish(env, now="2023-07-10T05:00:00+07:00")
+    folder = tmp_path / "out" / "queues" / "phuong-ham-rong"
+    dated = sorted({r["date"] for r in rows(env) if r["ward"] == "phuong-ham-rong"})
+    assert dated == ["2023-07-10", "2023-07-12"]  # two airings, two days apart
+    assert (folder / "2023-07-12_0630.txt").is_file()  # the queue's scripts go on; the page does not
+    page = (folder / "index.html").read_text(encoding="utf-8")
+    assert "Bản in từ 10/07/2023 đến 10/07/2023" in page and "thứ hai 10/07/2023" in page
+    assert "12/07/2023" not in page
+    assert publish(env, now="2023-07-10T23:59:00+07:00")["written"] == []  # the same day: nothing rewritten
+    between = publish(env, now="2023-07-11T00:01:00+07:00")
+    assert "queues/phuong-ham-rong/index.html" in between["written"]
+    assert not [p for p in between["written"] if p.endswith((".txt", ".json"))]
+    page = (folder / "index.html").read_text(encoding="utf-8")
+    assert "Bản in từ 11/07/2023 đến 11/07/2023" in page and "Không có bản tin nào trong những ngày này" in page
+    assert publish(env, now="2023-07-11T22:00:00+07:00")["written"] == []
+    publish(env, now="2023-07-12T00:01:00+07:00")
+    page = (folder / "index.html").read_text(encoding="utf-8")
+    assert "bản tin 06:30, thứ tư 12/07/2023" in page and "10/07/2023" not in page
+    consistent(tmp_path)
+
+
+def test_print_days_0_prints_every_slot(tmp_path: Path, site: Site) -> None:
+    env = queue_env(tmp_path, site, "broadcast: {print_days: 0}\n")  # type: ignore[arg-type]
+    publish(env, now="2023-07-10T05:00:00+07:00")
+    folder = tmp_path / "out" / "queues" / "phuong-ham-rong"
+    page = folder.joinpath("index.html").read_text(encoding="utf-8")
+    assert "Bản in từ" not in page
+    assert page.count('<section class="slot"') == len(list(folder.glob("*.txt"))) == 2
+    assert "thứ hai 10/07/2023" in page and "thứ tư 12/07/2023" in page  # days apart: both printed

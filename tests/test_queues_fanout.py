@@ -14,6 +14,7 @@ from worker.publish_config import SiteSettings
 from worker.queues import (
     QueueResult,
     entry_from_row,
+    first_day,
     gone_stories,
     published_stories,
     queue_files,
@@ -166,11 +167,13 @@ def test_class_planning_equals_planning_each_ward(tmp_path: Path) -> None:
                 row["status"],
             )
         # Files from a shared encoding are those of the ward's own plan.
-        for ward_id, files in queue_files(config, two):
+        for ward_id, files, kept in queue_files(config, two, now=later):
             view = next(v for v in two.wards if v.id == ward_id)
             from worker.publish_queue import render_queue
 
-            assert files == render_queue(view, expected[ward_id].entries, config.broadcast)
+            assert kept == ()  # no manifest listed: every slot script is rendered
+            today = first_day(config, later)
+            assert files == render_queue(view, expected[ward_id].entries, config.broadcast, today=today)
     finally:
         store.close()
 

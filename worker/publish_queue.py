@@ -9,9 +9,9 @@ import html
 import json
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -69,8 +69,13 @@ def ward_title(ward: BroadcastWard) -> str:
     return f"{kind[:1].upper()}{kind[1:]} {ward.name}"
 
 
-def slot_scripts(ward: BroadcastWard, entries: Sequence[QueueEntry], config: BroadcastConfig) -> tuple[SlotScript, ...]:
-    """One script per slot that has entries to air (skipped entries are left out)."""
+def slot_scripts(
+    ward: BroadcastWard,
+    entries: Sequence[QueueEntry],
+    config: BroadcastConfig,
+    wanted: Callable[[tuple[str, str]], bool] | None = None,
+) -> tuple[SlotScript, ...]:
+    """One script per slot that has entries to air (skipped entries are left out); only `wanted` (date, slot)s."""
     options = config.reading
     groups: dict[tuple[str, str], list[QueueEntry]] = {}
     for entry in entries:
@@ -78,6 +83,8 @@ def slot_scripts(ward: BroadcastWard, entries: Sequence[QueueEntry], config: Bro
             groups.setdefault((entry.date, entry.slot), []).append(entry)
     scripts: list[SlotScript] = []
     for (day_text, slot), group in sorted(groups.items()):
+        if wanted is not None and not wanted((day_text, slot)):
+            continue
         day = date.fromisoformat(day_text)
         parts: list[tuple[str, str]] = []
         intro = frame_sentences(config.intro, kind=ward.kind, name=ward.name, day=day, slot=slot, options=options)
@@ -143,8 +150,15 @@ section.slot h2 { font-size: 20pt; margin: 0 0 .2em; }
 _escape = lru_cache(maxsize=8192)(html.escape)
 
 
-def index_html(ward: BroadcastWard, scripts: Sequence[SlotScript]) -> str:
-    """A page the ward operator opens and prints: one A4 section per slot, large type, no scripts or assets."""
+def _day(day: date) -> str:
+    return f"{day.day:02d}/{day.month:02d}/{day.year}"
+
+
+def index_html(ward: BroadcastWard, scripts: Sequence[SlotScript], days: tuple[date, date] | None = None) -> str:
+    """A page the ward operator opens and prints: one A4 section per slot, large type, no scripts or assets.
+
+    `days` (first, last): the page covers only those days (`broadcast.print_days`) and says so.
+    """
     esc = _escape
     title = f"Lịch phát thanh — {ward_title(ward)}"
     out = [
@@ -155,7 +169,15 @@ def index_html(ward: BroadcastWard, scripts: Sequence[SlotScript]) -> str:
         "<body>",
         f"<h1>{esc(title)}</h1>",
     ]
-    if not scripts:
+    if days is not None:
+        first, last = days
+        out.append(
+            f'<p class="meta">Bản in từ {_day(first)} đến {_day(last)}; '
+            "các ngày sau có trong các tệp bản chữ cùng thư mục.</p>"
+        )
+    if not scripts and days is not None:
+        out.append("<p>Không có bản tin nào trong những ngày này.</p>")
+    elif not scripts:
         out.append("<p>Chưa có bản tin nào được xếp lịch.</p>")
     else:
         out.append('<nav><ol class="noprint">')
@@ -198,18 +220,36 @@ def queue_json(ward: BroadcastWard, entries: Sequence[QueueEntry]) -> str:
 
 
 def render_queue(
-    ward: BroadcastWard, entries: Sequence[QueueEntry], config: BroadcastConfig, *, listing: bytes | None = None
+    ward: BroadcastWard,
+    entries: Sequence[QueueEntry],
+    config: BroadcastConfig,
+    *,
+    listing: bytes | None = None,
+    today: date | None = None,
+    reuse: Collection[tuple[str, str]] = (),
 ) -> dict[str, bytes]:
     """queues/<ward>/queue.json, queues/<ward>/YYYY-MM-DD_HHMM.txt per slot and queues/<ward>/index.html.
 
-    `listing`, when given, is this ward's queue.json already rendered (see `QueueListing`).
+    `listing`, when given, is this ward's queue.json already rendered (see `QueueListing`). index.html covers
+    `config.print_days` from `today` (every slot without `today` or with 0). The (date, slot)s in `reuse` have
+    a script on disk that reads the same: theirs is not rendered (or returned) unless the page prints it.
     """
     folder = f"queues/{ward.id}"
-    scripts = slot_scripts(ward, entries, config)
+    days = (today, today + timedelta(days=config.print_days - 1)) if today and config.print_days else None
+    shown = (days[0].isoformat(), days[1].isoformat()) if days else None
+
+    def printed(key: tuple[str, str]) -> bool:
+        return shown is None or shown[0] <= key[0] <= shown[1]
+
+    scripts = slot_scripts(
+        ward, entries, config, wanted=(lambda key: key not in reuse or printed(key)) if reuse else None
+    )
     files = {f"{folder}/queue.json": listing if listing is not None else queue_json(ward, entries).encode("utf-8")}
     for script in scripts:
-        files[f"{folder}/{script.stem}.txt"] = script_text(ward, script).encode("utf-8")
-    files[f"{folder}/index.html"] = index_html(ward, scripts).encode("utf-8")
+        if (script.date, script.slot) not in reuse:
+            files[f"{folder}/{script.stem}.txt"] = script_text(ward, script).encode("utf-8")
+    page = [s for s in scripts if printed((s.date, s.slot))]
+    files[f"{folder}/index.html"] = index_html(ward, page, days).encode("utf-8")
     return files
 
 

@@ -9,7 +9,7 @@ import hashlib
 import itertools
 import re
 import tempfile
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from functools import cached_property
@@ -60,6 +60,7 @@ class WardQueueState:
     entries: int
     unplaced: int
     clock: str = ""  # how much of `now` the fingerprint holds: "", "day" or "slot" (see `_phase`)
+    frame: str = ""  # what the ward's slot scripts read besides their entries (settings, code, name): `_frame`
 
     def as_json(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in _STATE_KEYS}
@@ -67,12 +68,13 @@ class WardQueueState:
     @classmethod
     def from_json(cls, data: Any) -> WardQueueState | None:
         try:
-            return cls(**{k: data[k] for k in _STATE_KEYS})
-        except (KeyError, TypeError):
+            # `frame` came later: a manifest without it reads as "" (no slot script is reused for that ward).
+            return cls(**{k: data[k] for k in _STATE_KEYS if k != "frame"}, frame=str(data.get("frame") or ""))
+        except (KeyError, TypeError, AttributeError):
             return None
 
 
-_STATE_KEYS = ("fingerprint", "token", "shape", "entries", "unplaced", "clock")
+_STATE_KEYS = ("fingerprint", "token", "shape", "entries", "unplaced", "clock", "frame")
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,12 @@ class PlannedClass:
 
     plan: QueuePlan  # the first member's
     members: tuple[BroadcastWard, ...]
+    # Per member, the (date, slot)s whose script on disk reads as this plan's: written from the same rows
+    # (the slot's entries read the same) with the same framing. They are kept, not rendered again.
+    reusable: Mapping[str, frozenset[tuple[str, str]]] = field(default_factory=dict)
+
+    def reuse(self, ward: str) -> frozenset[tuple[str, str]]:
+        return self.reusable.get(ward, frozenset())
 
 
 @dataclass(frozen=True)
@@ -277,6 +285,29 @@ def row_shape(ward: str, rows: Sequence[dict[str, Any]]) -> str:
     return _digest(parts)
 
 
+def _slot_reads(items: Iterable[tuple[str, str, int, str, str, str]]) -> dict[tuple[str, str], tuple[Any, ...] | None]:
+    """(date, slot) → what its script reads from the entries (order, priority, script), skipped ones left out.
+
+    None for a slot where two entries share a position: their reading order would fall to the entry sequence.
+    """
+    found: dict[tuple[str, str], list[tuple[int, str, str]]] = {}
+    for day, slot, order, priority, script, status in items:
+        if status != EntryStatus.SKIPPED:
+            found.setdefault((day, slot), []).append((order, priority, script))
+    return {
+        key: tuple(sorted(parts)) if len({p[0] for p in parts}) == len(parts) else None for key, parts in found.items()
+    }
+
+
+def same_slots(old_rows: Sequence[dict[str, Any]], entries: Sequence[QueueEntry]) -> frozenset[tuple[str, str]]:
+    """The slots of a new plan whose script reads exactly as the one rendered from `old_rows`."""
+    before = _slot_reads(
+        (r["date"], r["slot"], int(r["position"] or 0), r["priority"], r["script"], r["status"]) for r in old_rows
+    )
+    after = _slot_reads((e.date, e.slot, e.order, e.priority, e.script, e.status) for e in entries)
+    return frozenset(key for key, reads in after.items() if reads is not None and before.get(key) == reads)
+
+
 def _phase(view: BroadcastWard, now: datetime, tz: Any, clock: str) -> str:
     """What of `now` can still change a plan whose other inputs are unchanged (`clock`, from `_clock`)."""
     if not clock:
@@ -314,11 +345,14 @@ def refresh(
     save: bool,
     previous: Mapping[str, WardQueueState] | None = None,
     present: Callable[[str], bool] | None = None,
+    listed: Mapping[str, Collection[str]] | None = None,
 ) -> QueueResult:
     """Plan every broadcasting ward's queue from the snapshot; with `save`, store it in the same transaction.
 
     A ward whose fingerprint equals `previous` (and whose files are `present`) is kept: not read, planned,
-    saved or rendered. Wards alike modulo their ids are planned once per class (see `row_shape`).
+    saved or rendered. Wards alike modulo their ids are planned once per class (see `row_shape`). A planned
+    ward's slot scripts that read the same as before are kept when `listed` (ward → file names in the last
+    manifest) has them and its files are `present`.
     """
     pairs = broadcast_wards(wards)
     if not pairs:
@@ -329,6 +363,10 @@ def refresh(
     by_filter = stories_by_filter(snapshot, [ward for ward, _view in pairs])
     filter_prints = {key: _digest(_story_print(s) for s in stories) for key, stories in by_filter.items()}
     base = [_digest([QUEUE_FORMAT, _code_print(), repr(settings), str(config.timezone), repr(window)])]
+
+    def frame(view: BroadcastWard) -> str:
+        # Everything a slot script reads besides its entries: the settings and code (in `base`), name, kind.
+        return _digest([*base, _view_print(view)])
 
     def fingerprint(ward: Ward, view: BroadcastWard, token: str, clock: str) -> str:
         phase = _phase(view, now, config.timezone, clock)
@@ -427,8 +465,27 @@ def refresh(
             result = replace(
                 fill(leader_view, existing[leader_view.id], candidates, now, rules), flagged=tuple(flagged)
             )
-            planned.append(PlannedClass(result, tuple(view for _w, view in members)))
-            clocks[leader_view.id] = _clock(result, candidates)
+            # A ward's files were written from its rows as they are now when its token is the one the last
+            # completed publish recorded (the manifest is written last) and its framing did not change.
+            reusable: dict[str, frozenset[tuple[str, str]]] = {}
+            same: frozenset[tuple[str, str]] | None = None
+            for _w, view in members:
+                before = previous.get(view.id)
+                names = (listed or {}).get(view.id)
+                if (
+                    before is None
+                    or not names
+                    or before.frame != frame(view)
+                    or before.token != tokens.get(view.id, "")
+                    or (present is not None and not present(view.id))
+                ):
+                    continue
+                if same is None:
+                    same = same_slots(rows[leader_view.id], result.entries)
+                reusable[view.id] = frozenset(k for k in same if f"{k[0]}_{k[1].replace(':', '')}.txt" in names)
+            planned.append(PlannedClass(result, tuple(view for _w, view in members), reusable))
+            # The print page covers days from today: with print_days it changes at midnight, so the day counts.
+            clocks[leader_view.id] = _clock(result, candidates) or ("day" if settings.print_days else "")
             if not save:
                 continue
             plus, changed, minus = _row_diff(rows[leader_view.id], [entry_row(e) for e in result.entries])
@@ -463,6 +520,7 @@ def refresh(
                         entries=len(each.plan.entries),
                         unplaced=unplaced,
                         clock=clock,
+                        frame=frame(view),
                     )
         views = tuple(view for each in planned for view in each.members)
         return QueueResult(wards=views, classes=tuple(planned), saved=saved, kept=tuple(kept), states=states)
@@ -495,24 +553,38 @@ def _row_diff(
     return plus, changed, minus
 
 
-def queue_files(config: Config, result: QueueResult) -> Iterator[tuple[str, dict[str, bytes]]]:
+def queue_files(
+    config: Config, result: QueueResult, *, now: datetime
+) -> Iterator[tuple[str, dict[str, bytes], tuple[str, ...]]]:
     """Per planned ward, outputs/queues/<ward>/: queue.json, one YYYY-MM-DD_HHMM.txt per slot, index.html.
 
     One ward at a time, so a national publish never holds every ward's files; a class shares one encoding.
+    The third item names the slot scripts kept as they are on disk (they read the same: `PlannedClass.reuse`).
     """
+    today = first_day(config, now)
     for each in result.classes:
         leader = each.members[0]
         listing = QueueListing.build(leader, each.plan.entries) if len(each.members) > 1 else None
         for view in each.members:
+            reuse = each.reuse(view.id)
+            kept = tuple(sorted(f"{day}_{slot.replace(':', '')}.txt" for day, slot in reuse))
             if view.id == leader.id:
-                yield view.id, render_queue(view, each.plan.entries, config.broadcast)
+                files = render_queue(view, each.plan.entries, config.broadcast, today=today, reuse=reuse)
             elif listing is None:
-                yield view.id, render_queue(view, result.entries(view.id), config.broadcast)
+                files = render_queue(view, result.entries(view.id), config.broadcast, today=today, reuse=reuse)
             else:
                 # The leader's entries read the same in this ward: only ids differ, and the scripts show none.
                 as_leader = replace(view, id=leader.id)
-                files = render_queue(as_leader, each.plan.entries, config.broadcast, listing=listing.fill(view.id))
-                yield view.id, {f"queues/{view.id}/{path.rpartition('/')[2]}": data for path, data in files.items()}
+                shared = render_queue(
+                    as_leader,
+                    each.plan.entries,
+                    config.broadcast,
+                    listing=listing.fill(view.id),
+                    today=today,
+                    reuse=reuse,
+                )
+                files = {f"queues/{view.id}/{path.rpartition('/')[2]}": data for path, data in shared.items()}
+            yield view.id, files, kept
 
 
 # -- optional TTS --------------------------------------------------------------------------------------

@@ -419,7 +419,15 @@ def publish(
         # Ward queues: planned and saved (one transaction) before any file is replaced, so a crash leaves the
         # database ahead of outputs/ and the next publish, planning the same entries again, catches the files up.
         queues = refresh(
-            config, store, snapshot, wards, now=now, save=not dry_run, previous=previous_queues, present=present
+            config,
+            store,
+            snapshot,
+            wards,
+            now=now,
+            save=not dry_run,
+            previous=previous_queues,
+            present=present,
+            listed=queue_files_before,
         )
         report.queues = queues.as_json()
         for ward_id in queues.kept:
@@ -427,11 +435,15 @@ def publish(
                 writer.hashes[f"queues/{ward_id}/{name}"] = digest
             report.unchanged += len(queue_files_before[ward_id])
         rendered: dict[str, bytes] = {}
-        for _ward_id, ward_files in queue_files(config, queues):
+        for ward_id, ward_files, kept in queue_files(config, queues, now=now):
             for path, data in ward_files.items():
                 writer.offer(path, data)
                 if tts:
                     rendered[path] = data
+            # Slot scripts that read as they did: on disk as the manifest says, not rendered again.
+            for name in kept:
+                writer.hashes[f"queues/{ward_id}/{name}"] = queue_files_before[ward_id][name]
+            report.unchanged += len(kept)
         crash_point("queues-saved")
         if tts and not dry_run:
             audio = queue_audio(config, queues, rendered, target, now=now)
