@@ -5,8 +5,12 @@
 #
 #   git archive main | tar -x -C /tmp/main-code
 #   bench/publish_equality.sh /tmp/pf100 w100 /tmp/main-code     # a folder kept by bench.publish_fanout --keep
+#
+# Intended differences from a main without them: queue.json has no "script" (main's is compared with its scripts
+# taken out), and index.html prints `broadcast.print_days`: PRINT_DAYS=0 (the default here) gives this checkout
+# print_days 0 (every slot, as main), so index.html is compared byte for byte; PRINT_DAYS=2 leaves index.html out.
 set -e
-SRC=$1; NAME=$2; MAIN_CODE=$3
+SRC=$1; NAME=$2; MAIN_CODE=$3; PRINT_DAYS=${PRINT_DAYS:-0}
 HERE=$(cd "$(dirname "$0")/.." && pwd)
 PY=$HERE/.venv/bin/python
 MAIN="env PYTHONPATH=$MAIN_CODE $PY $MAIN_CODE/cli.py --config sources.yaml"
@@ -15,6 +19,14 @@ for side in main mine; do
   D=/tmp/eq-$NAME-$side; rm -rf "$D"; cp -a "$SRC" "$D"
   rm -rf "$D/outputs"; sqlite3 "$D/loa.db" "delete from queue_entries; update packs set status='built';"
 done
+"$HERE/.venv/bin/python" - "/tmp/eq-$NAME-mine/sources.yaml" "$PRINT_DAYS" <<'PY'
+import sys, yaml
+path, days = sys.argv[1], int(sys.argv[2])
+data = yaml.safe_load(open(path, encoding="utf-8"))
+data.setdefault("broadcast", {})["print_days"] = days
+open(path, "w", encoding="utf-8").write(yaml.safe_dump(data, allow_unicode=True, sort_keys=False))
+PY
+SKIP_INDEX=(); [ "$PRINT_DAYS" != 0 ] && SKIP_INDEX=(-x index.html)
 run() { # side, now, label
   D=/tmp/eq-$NAME-$1; CMD=$MAIN; [ "$1" = mine ] && CMD=$MINE
   (cd "$D" && LOA_NOW=$2 $CMD publish --json > "/tmp/eq-$NAME-$1-$3.json")
@@ -22,8 +34,21 @@ run() { # side, now, label
 step() { # label, now
   run main "$2" "$1"; run mine "$2" "$1"
   echo "== $1 ($2)"
-  diff -r -q -x .loa-publish.json "/tmp/eq-$NAME-main/outputs" "/tmp/eq-$NAME-mine/outputs" \
+  diff -r -q -x .loa-publish.json -x queue.json "${SKIP_INDEX[@]}" "/tmp/eq-$NAME-main/outputs" "/tmp/eq-$NAME-mine/outputs" \
     && echo "outputs identical: $(find "/tmp/eq-$NAME-mine/outputs" -type f ! -name .loa-publish.json | wc -l) files"
+  "$PY" - "/tmp/eq-$NAME-main/outputs/queues" "/tmp/eq-$NAME-mine/outputs/queues" <<'PY'
+import json, pathlib, sys
+main, mine = map(pathlib.Path, sys.argv[1:])
+names = sorted(p.relative_to(main) for p in main.glob("*/queue.json"))
+assert names == sorted(p.relative_to(mine) for p in mine.glob("*/queue.json")), "queue.json: different wards"
+for name in names:
+    data = json.loads((main / name).read_text(encoding="utf-8"))
+    for entry in data["entries"]:
+        del entry["script"]
+    expected = (json.dumps(data, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+    assert (mine / name).read_bytes() == expected, f"queue.json differs beyond its scripts: {name}"
+print(f"queue.json identical but for the scripts: {len(names)} wards")
+PY
   for side in main mine; do
     sqlite3 "/tmp/eq-$NAME-$side/loa.db" "select id, ward, date, slot, position, priority, story, pack, title, script,
       seconds, repeat, status, aired_at, reason from queue_entries order by id" | sha256sum | sed "s/-$/rows ($side)/"

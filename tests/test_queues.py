@@ -64,7 +64,7 @@ def test_publish_fills_queue_entries_and_writes_each_wards_folder(tmp_path: Path
     out = tmp_path / "out" / "queues"
     assert sorted(p.name for p in out.iterdir()) == sorted(SLOTTED)  # phuong-lam-son has no slots, so no queue
     empty = (out / "xa-hoang-dai" / "index.html").read_text(encoding="utf-8")
-    assert "Chưa có bản tin nào được xếp lịch" in empty and queue_json(env, "xa-hoang-dai") == []
+    assert "Không có bản tin nào trong những ngày này" in empty and queue_json(env, "xa-hoang-dai") == []
     ham_rong = [r for r in stored if r["ward"] == "phuong-ham-rong"]
     assert {r["story"] for r in ham_rong} == {story_of(env, g) for g in ("cb-1", "cb-2", "cb-3")}
     assert {r["repeat"] for r in ham_rong} == {0, 1}  # broadcast.repeats defaults to 2
@@ -356,8 +356,18 @@ def test_slot_scripts_that_read_the_same_are_kept_and_equal_a_full_render(
         rendered.append(f"{script.ward}/{script.stem}.txt")
         return real(ward, script)  # type: ignore[arg-type]
 
+    pages: list[str] = []
+    real_page = renderer.index_html
+
+    def counted_page(ward: renderer.BroadcastWard, *args: object) -> str:
+        pages.append(ward.id)
+        return real_page(ward, *args)  # type: ignore[arg-type]
+
     monkeypatch.setattr(renderer, "script_text", counted)
+    monkeypatch.setattr(renderer, "index_html", counted_page)
     report = publish(env, now="2023-07-10T05:30:00+07:00")
+    # An unchanged print page is kept; one whose ward's rows changed under the desk is rendered again.
+    assert "xa-hoang-dai" not in pages and "phuong-dien-bien" in pages
     assert report["queues"]["removed"] > 0
     assert rendered and len(rendered) < len(scripts)  # the slots cb-2 left were rendered, not the others
     dien_bien = {str(p) for p in scripts if str(p).startswith("phuong-dien-bien/")}

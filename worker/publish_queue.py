@@ -5,6 +5,7 @@ Pure: returns {relative path: bytes}; the publish step writes them under outputs
 
 from __future__ import annotations
 
+import hashlib
 import html
 import json
 import math
@@ -12,10 +13,10 @@ import re
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING
 
-from worker.broadcast import BroadcastWard, EntryStatus, QueueEntry, entry_id
+from worker.broadcast import BroadcastWard, EntryStatus, QueueEntry
 from worker.models import Priority
 from worker.readaloud import WARD_KINDS, frame_sentences, syllables
 
@@ -227,12 +228,14 @@ def render_queue(
     listing: bytes | None = None,
     today: date | None = None,
     reuse: Collection[tuple[str, str]] = (),
+    page: bool = True,
 ) -> dict[str, bytes]:
     """queues/<ward>/queue.json, queues/<ward>/YYYY-MM-DD_HHMM.txt per slot and queues/<ward>/index.html.
 
     `listing`, when given, is this ward's queue.json already rendered (see `QueueListing`). index.html covers
     `config.print_days` from `today` (every slot without `today` or with 0). The (date, slot)s in `reuse` have
     a script on disk that reads the same: theirs is not rendered (or returned) unless the page prints it.
+    Without `page`, index.html is kept as it is (it would read the same) and not returned.
     """
     folder = f"queues/{ward.id}"
     days = (today, today + timedelta(days=config.print_days - 1)) if today and config.print_days else None
@@ -242,14 +245,15 @@ def render_queue(
         return shown is None or shown[0] <= key[0] <= shown[1]
 
     scripts = slot_scripts(
-        ward, entries, config, wanted=(lambda key: key not in reuse or printed(key)) if reuse else None
+        ward, entries, config, wanted=(lambda key: key not in reuse or (page and printed(key))) if reuse else None
     )
     files = {f"{folder}/queue.json": listing if listing is not None else queue_json(ward, entries).encode("utf-8")}
     for script in scripts:
         if (script.date, script.slot) not in reuse:
             files[f"{folder}/{script.stem}.txt"] = script_text(ward, script).encode("utf-8")
-    page = [s for s in scripts if printed((s.date, s.slot))]
-    files[f"{folder}/index.html"] = index_html(ward, page, days).encode("utf-8")
+    if page:
+        shown_scripts = [s for s in scripts if printed((s.date, s.slot))]
+        files[f"{folder}/index.html"] = index_html(ward, shown_scripts, days).encode("utf-8")
     return files
 
 
@@ -286,13 +290,22 @@ class QueueListing:
         return listing if listing.fill(ward.id) == queue_json(ward, entries).encode("utf-8") else None
 
     def fill(self, ward: str) -> bytes:
-        values = {"w": f'"{ward}"'.encode()}
+        # entry_id(ward, story, repeat) for every entry: the ward's prefix hashed once, then copied per entry
+        # (a national publish fills ~1,000 ids for each of 3,321 wards).
+        prefix = hashlib.sha256(f"{ward}\x1f".encode())
+        named = f'"{ward}"'.encode()
         out = [self.pieces[0]]
         for hole, piece in zip(self.holes, self.pieces[1:], strict=True):
             if hole == "w":
-                out.append(values["w"])
+                out.append(named)
             else:
-                story, repeat = self.keys[int(hole)]
-                out.append(f'"{entry_id(ward, story, repeat)}"'.encode())
+                digest = prefix.copy()
+                digest.update(self.suffixes[int(hole)])
+                out.append(b'"' + digest.hexdigest()[:16].encode() + b'"')
             out.append(piece)
         return b"".join(out)
+
+    @cached_property
+    def suffixes(self) -> tuple[bytes, ...]:
+        """What entry_id hashes after the ward's prefix, per entry."""
+        return tuple(f"{story}\x1f{repeat}".encode() for story, repeat in self.keys)

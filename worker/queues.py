@@ -60,7 +60,9 @@ class WardQueueState:
     entries: int
     unplaced: int
     clock: str = ""  # how much of `now` the fingerprint holds: "", "day" or "slot" (see `_phase`)
-    frame: str = ""  # what the ward's slot scripts read besides their entries (settings, code, name): `_frame`
+    frame: str = ""  # what the ward's slot scripts read besides their entries (settings, code, name): `frame`
+    printed: str = ""  # the first day its print page covered (YYYY-MM-DD), "" when it printed every slot
+    reserve: int = 0  # its frame_reserve, valid while `frame` is unchanged (0: unknown)
 
     def as_json(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in _STATE_KEYS}
@@ -68,13 +70,19 @@ class WardQueueState:
     @classmethod
     def from_json(cls, data: Any) -> WardQueueState | None:
         try:
-            # `frame` came later: a manifest without it reads as "" (no slot script is reused for that ward).
-            return cls(**{k: data[k] for k in _STATE_KEYS if k != "frame"}, frame=str(data.get("frame") or ""))
+            # `frame` and `printed` came later: a manifest without them reads as "" (nothing reused for the ward).
+            return cls(
+                **{k: data[k] for k in _STATE_KEYS if k not in _LATER_KEYS},
+                frame=str(data.get("frame") or ""),
+                printed=str(data.get("printed") or ""),
+                reserve=int(data.get("reserve") or 0),
+            )
         except (KeyError, TypeError, AttributeError):
             return None
 
 
-_STATE_KEYS = ("fingerprint", "token", "shape", "entries", "unplaced", "clock", "frame")
+_STATE_KEYS = ("fingerprint", "token", "shape", "entries", "unplaced", "clock", "frame", "printed", "reserve")
+_LATER_KEYS = ("frame", "printed", "reserve")
 
 
 @dataclass(frozen=True)
@@ -86,6 +94,7 @@ class PlannedClass:
     # Per member, the (date, slot)s whose script on disk reads as this plan's: written from the same rows
     # (the slot's entries read the same) with the same framing. They are kept, not rendered again.
     reusable: Mapping[str, frozenset[tuple[str, str]]] = field(default_factory=dict)
+    pages: frozenset[str] = frozenset()  # members whose print page covers the same days and slots, unchanged
 
     def reuse(self, ward: str) -> frozenset[tuple[str, str]]:
         return self.reusable.get(ward, frozenset())
@@ -299,13 +308,22 @@ def _slot_reads(items: Iterable[tuple[str, str, int, str, str, str]]) -> dict[tu
     }
 
 
-def same_slots(old_rows: Sequence[dict[str, Any]], entries: Sequence[QueueEntry]) -> frozenset[tuple[str, str]]:
-    """The slots of a new plan whose script reads exactly as the one rendered from `old_rows`."""
+def same_slots(
+    old_rows: Sequence[dict[str, Any]], entries: Sequence[QueueEntry], days: tuple[str, str] | None
+) -> tuple[frozenset[tuple[str, str]], bool]:
+    """The slots of a new plan whose script reads exactly as the one rendered from `old_rows`, and whether the
+    print page of `days` (first, last; None: no page kept) lists the same slots, all of them unchanged.
+    """
     before = _slot_reads(
         (r["date"], r["slot"], int(r["position"] or 0), r["priority"], r["script"], r["status"]) for r in old_rows
     )
     after = _slot_reads((e.date, e.slot, e.order, e.priority, e.script, e.status) for e in entries)
-    return frozenset(key for key, reads in after.items() if reads is not None and before.get(key) == reads)
+    same = frozenset(key for key, reads in after.items() if reads is not None and before.get(key) == reads)
+    if days is None:
+        return same, False
+    printed_before = {key for key in before if days[0] <= key[0] <= days[1]}
+    printed_after = {key for key in after if days[0] <= key[0] <= days[1]}
+    return same, printed_before == printed_after and printed_after <= same
 
 
 def _phase(view: BroadcastWard, now: datetime, tz: Any, clock: str) -> str:
@@ -360,6 +378,9 @@ def refresh(
     previous = previous or {}
     settings = config.broadcast
     window = (config.campaign.start, config.campaign.end) if config.campaign else None
+    first = first_day(config, now)
+    days = (first.isoformat(), (first + timedelta(days=settings.print_days - 1)).isoformat())
+    printed = days[0] if settings.print_days else ""
     by_filter = stories_by_filter(snapshot, [ward for ward, _view in pairs])
     filter_prints = {key: _digest(_story_print(s) for s in stories) for key, stories in by_filter.items()}
     base = [_digest([QUEUE_FORMAT, _code_print(), repr(settings), str(config.timezone), repr(window)])]
@@ -404,11 +425,19 @@ def refresh(
             shapes[ward_id] = row_shape(ward_id, ward_rows)
         ward_of = {view.id: ward for ward, view in todo}
         reserves: dict[tuple[Any, ...], int] = {}
+        reserve_of: dict[str, int] = {}
         classes: dict[tuple[Any, ...], list[tuple[Ward, BroadcastWard]]] = {}
         for ward, view in todo:
             frame_key = (view.kind, view.name, view.slots)
             if frame_key not in reserves:
-                reserves[frame_key] = frame_reserve(view, settings)
+                # Reading the intro and outro aloud costs ~1 ms a ward: the last publish's figure stands while
+                # everything it reads from (settings, code, name, kind, slots: the frame) is unchanged.
+                before = previous.get(view.id)
+                if before is not None and before.reserve and before.frame == frame(view):
+                    reserves[frame_key] = before.reserve
+                else:
+                    reserves[frame_key] = frame_reserve(view, settings)
+            reserve_of[view.id] = reserves[frame_key]
             shape = shapes[view.id]
             key = (
                 view.slots,
@@ -468,7 +497,8 @@ def refresh(
             # A ward's files were written from its rows as they are now when its token is the one the last
             # completed publish recorded (the manifest is written last) and its framing did not change.
             reusable: dict[str, frozenset[tuple[str, str]]] = {}
-            same: frozenset[tuple[str, str]] | None = None
+            pages: set[str] = set()
+            same: tuple[frozenset[tuple[str, str]], bool] | None = None
             for _w, view in members:
                 before = previous.get(view.id)
                 names = (listed or {}).get(view.id)
@@ -481,9 +511,11 @@ def refresh(
                 ):
                     continue
                 if same is None:
-                    same = same_slots(rows[leader_view.id], result.entries)
-                reusable[view.id] = frozenset(k for k in same if f"{k[0]}_{k[1].replace(':', '')}.txt" in names)
-            planned.append(PlannedClass(result, tuple(view for _w, view in members), reusable))
+                    same = same_slots(rows[leader_view.id], result.entries, days if printed else None)
+                reusable[view.id] = frozenset(k for k in same[0] if f"{k[0]}_{k[1].replace(':', '')}.txt" in names)
+                if same[1] and before.printed == printed and "index.html" in names:
+                    pages.add(view.id)  # the same days, the same slots reading the same: the same page
+            planned.append(PlannedClass(result, tuple(view for _w, view in members), reusable, frozenset(pages)))
             # The print page covers days from today: with print_days it changes at midnight, so the day counts.
             clocks[leader_view.id] = _clock(result, candidates) or ("day" if settings.print_days else "")
             if not save:
@@ -521,6 +553,8 @@ def refresh(
                         unplaced=unplaced,
                         clock=clock,
                         frame=frame(view),
+                        printed=printed,
+                        reserve=reserve_of[view.id],
                     )
         views = tuple(view for each in planned for view in each.members)
         return QueueResult(wards=views, classes=tuple(planned), saved=saved, kept=tuple(kept), states=states)
@@ -567,11 +601,14 @@ def queue_files(
         listing = QueueListing.build(leader, each.plan.entries) if len(each.members) > 1 else None
         for view in each.members:
             reuse = each.reuse(view.id)
+            page = view.id not in each.pages
             kept = tuple(sorted(f"{day}_{slot.replace(':', '')}.txt" for day, slot in reuse))
+            kept += () if page else ("index.html",)
             if view.id == leader.id:
-                files = render_queue(view, each.plan.entries, config.broadcast, today=today, reuse=reuse)
+                files = render_queue(view, each.plan.entries, config.broadcast, today=today, reuse=reuse, page=page)
             elif listing is None:
-                files = render_queue(view, result.entries(view.id), config.broadcast, today=today, reuse=reuse)
+                entries = result.entries(view.id)
+                files = render_queue(view, entries, config.broadcast, today=today, reuse=reuse, page=page)
             else:
                 # The leader's entries read the same in this ward: only ids differ, and the scripts show none.
                 as_leader = replace(view, id=leader.id)
@@ -582,6 +619,7 @@ def queue_files(
                     listing=listing.fill(view.id),
                     today=today,
                     reuse=reuse,
+                    page=page,
                 )
                 files = {f"queues/{view.id}/{path.rpartition('/')[2]}": data for path, data in shared.items()}
             yield view.id, files, kept
