@@ -70,7 +70,7 @@ class WardQueueState:
     @classmethod
     def from_json(cls, data: Any) -> WardQueueState | None:
         try:
-            # `frame` and `printed` came later: a manifest without them reads as "" (nothing reused for the ward).
+            # `frame`, `printed` and `reserve` came later: an older manifest reads as ""/0 (nothing reused yet).
             return cls(
                 **{k: data[k] for k in _STATE_KEYS if k not in _LATER_KEYS},
                 frame=str(data.get("frame") or ""),

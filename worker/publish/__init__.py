@@ -440,7 +440,7 @@ def publish(
                 writer.offer(path, data)
                 if tts:
                     rendered[path] = data
-            # Slot scripts that read as they did: on disk as the manifest says, not rendered again.
+            # Slot scripts and print pages that read as they did: on disk as the manifest says, not rendered again.
             for name in kept:
                 writer.hashes[f"queues/{ward_id}/{name}"] = queue_files_before[ward_id][name]
             report.unchanged += len(kept)
