@@ -10,6 +10,8 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
 from tests.publish_support import tree
 from tests.queue_support import (
     NOW,
@@ -384,7 +386,11 @@ def test_slot_scripts_that_read_the_same_are_kept_and_equal_a_full_render(
     consistent(tmp_path)
 
 
-def test_the_print_page_covers_print_days_and_moves_on_at_midnight(tmp_path: Path, site: Site) -> None:
+def test_the_print_page_covers_print_days_and_moves_on_at_midnight(
+    tmp_path: Path, site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import worker.publish_queue as renderer
+
     env = queue_env(tmp_path, site, "broadcast: {print_days: 1}\n")  # type: ignore[arg-type]
     publish(env, now="2023-07-10T05:00:00+07:00")
     folder = tmp_path / "out" / "queues" / "phuong-ham-rong"
@@ -395,7 +401,12 @@ def test_the_print_page_covers_print_days_and_moves_on_at_midnight(tmp_path: Pat
     assert "Bản in từ 10/07/2023 đến 10/07/2023" in page and "thứ hai 10/07/2023" in page
     assert "12/07/2023" not in page
     assert publish(env, now="2023-07-10T23:59:00+07:00")["written"] == []  # the same day: nothing rewritten
+    listed: list[str] = []
+    real = renderer.queue_json
+    monkeypatch.setattr(renderer, "queue_json", lambda ward, entries: listed.append(ward.id) or real(ward, entries))
     between = publish(env, now="2023-07-11T00:01:00+07:00")
+    assert listed == []  # every ward re-planned for the new day, no row moved: queue.json kept, not encoded
+    monkeypatch.undo()
     assert "queues/phuong-ham-rong/index.html" in between["written"]
     assert not [p for p in between["written"] if p.endswith((".txt", ".json"))]
     page = (folder / "index.html").read_text(encoding="utf-8")

@@ -270,3 +270,17 @@ def test_a_remembered_frame_reserve_is_used_only_while_the_frame_is_unchanged(tm
         assert fresh.plan_for("xa-c") == refresh(config, store, more, wards, now=NOW, save=False).plan_for("xa-c")
     finally:
         store.close()
+
+
+def test_same_rows_compares_what_queue_json_lists() -> None:
+    from worker.queues import same_rows
+
+    rows = [
+        {"id": f"e{n}", "date": "2023-07-10", "slot": "06:00", "position": n, "priority": "thuong", "story": f"s{n}",
+         "pack": "p", "title": "T", "seconds": 5, "repeat": 0, "status": "queued", "script": "x", "aired_at": None}
+        for n in (1, 2)
+    ]  # fmt: skip
+    assert same_rows(rows, list(reversed([{**r, "aired_at": "later"} for r in rows])))  # order and ack time aside
+    assert not same_rows(rows, [rows[0], {**rows[1], "position": 3}])
+    assert not same_rows(rows, [rows[0], {**rows[1], "status": "aired"}])
+    assert not same_rows(rows, rows[:1])

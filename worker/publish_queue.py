@@ -229,13 +229,14 @@ def render_queue(
     today: date | None = None,
     reuse: Collection[tuple[str, str]] = (),
     page: bool = True,
+    table: bool = True,
 ) -> dict[str, bytes]:
     """queues/<ward>/queue.json, queues/<ward>/YYYY-MM-DD_HHMM.txt per slot and queues/<ward>/index.html.
 
     `listing`, when given, is this ward's queue.json already rendered (see `QueueListing`). index.html covers
     `config.print_days` from `today` (every slot without `today` or with 0). The (date, slot)s in `reuse` have
     a script on disk that reads the same: theirs is not rendered (or returned) unless the page prints it.
-    Without `page`, index.html is kept as it is (it would read the same) and not returned.
+    Without `page` or `table`, index.html or queue.json is kept as it is (it would read the same), not returned.
     """
     folder = f"queues/{ward.id}"
     days = (today, today + timedelta(days=config.print_days - 1)) if today and config.print_days else None
@@ -247,7 +248,9 @@ def render_queue(
     scripts = slot_scripts(
         ward, entries, config, wanted=(lambda key: key not in reuse or (page and printed(key))) if reuse else None
     )
-    files = {f"{folder}/queue.json": listing if listing is not None else queue_json(ward, entries).encode("utf-8")}
+    files: dict[str, bytes] = {}
+    if table:
+        files[f"{folder}/queue.json"] = listing if listing is not None else queue_json(ward, entries).encode("utf-8")
     for script in scripts:
         if (script.date, script.slot) not in reuse:
             files[f"{folder}/{script.stem}.txt"] = script_text(ward, script).encode("utf-8")

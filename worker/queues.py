@@ -12,7 +12,7 @@ import tempfile
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
-from functools import cached_property
+from functools import cached_property, partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -95,6 +95,7 @@ class PlannedClass:
     # (the slot's entries read the same) with the same framing. They are kept, not rendered again.
     reusable: Mapping[str, frozenset[tuple[str, str]]] = field(default_factory=dict)
     pages: frozenset[str] = frozenset()  # members whose print page covers the same days and slots, unchanged
+    listings: frozenset[str] = frozenset()  # members whose rows, and so queue.json, are unchanged
 
     def reuse(self, ward: str) -> frozenset[tuple[str, str]]:
         return self.reusable.get(ward, frozenset())
@@ -326,6 +327,17 @@ def same_slots(
     return same, printed_before == printed_after and printed_after <= same
 
 
+_LISTED_ROW = ("id", "date", "slot", "position", "priority", "story", "pack", "title", "seconds", "repeat", "status")
+
+
+def same_rows(old_rows: Sequence[dict[str, Any]], new_rows: Sequence[dict[str, Any]]) -> bool:
+    """Whether a plan leaves every row as queue.json lists it (ids, places, fields, statuses)."""
+    if len(old_rows) != len(new_rows):
+        return False
+    listed = sorted(tuple(r[k] for k in _LISTED_ROW) for r in old_rows)
+    return listed == sorted(tuple(r[k] for k in _LISTED_ROW) for r in new_rows)
+
+
 def _phase(view: BroadcastWard, now: datetime, tz: Any, clock: str) -> str:
     """What of `now` can still change a plan whose other inputs are unchanged (`clock`, from `_clock`)."""
     if not clock:
@@ -498,7 +510,9 @@ def refresh(
             # completed publish recorded (the manifest is written last) and its framing did not change.
             reusable: dict[str, frozenset[tuple[str, str]]] = {}
             pages: set[str] = set()
+            listings: set[str] = set()
             same: tuple[frozenset[tuple[str, str]], bool] | None = None
+            unmoved: bool | None = None
             for _w, view in members:
                 before = previous.get(view.id)
                 names = (listed or {}).get(view.id)
@@ -515,7 +529,12 @@ def refresh(
                 reusable[view.id] = frozenset(k for k in same[0] if f"{k[0]}_{k[1].replace(':', '')}.txt" in names)
                 if same[1] and before.printed == printed and "index.html" in names:
                     pages.add(view.id)  # the same days, the same slots reading the same: the same page
-            planned.append(PlannedClass(result, tuple(view for _w, view in members), reusable, frozenset(pages)))
+                if unmoved is None:
+                    unmoved = same_rows(rows[leader_view.id], [entry_row(e) for e in result.entries])
+                if unmoved and "queue.json" in names:
+                    listings.add(view.id)  # e.g. the first publish of a day, only moving the print page on
+            members_ = tuple(view for _w, view in members)
+            planned.append(PlannedClass(result, members_, reusable, frozenset(pages), frozenset(listings)))
             # The print page covers days from today: with print_days it changes at midnight, so the day counts.
             clocks[leader_view.id] = _clock(result, candidates) or ("day" if settings.print_days else "")
             if not save:
@@ -598,29 +617,24 @@ def queue_files(
     today = first_day(config, now)
     for each in result.classes:
         leader = each.members[0]
-        listing = QueueListing.build(leader, each.plan.entries) if len(each.members) > 1 else None
+        # A shared queue.json encoding only when some member needs its queue.json written.
+        tables = any(view.id not in each.listings for view in each.members[1:])
+        listing = QueueListing.build(leader, each.plan.entries) if tables else None
         for view in each.members:
             reuse = each.reuse(view.id)
             page = view.id not in each.pages
+            table = view.id not in each.listings
             kept = tuple(sorted(f"{day}_{slot.replace(':', '')}.txt" for day, slot in reuse))
-            kept += () if page else ("index.html",)
+            kept += (() if page else ("index.html",)) + (() if table else ("queue.json",))
+            render = partial(render_queue, config=config.broadcast, today=today, reuse=reuse, page=page, table=table)
             if view.id == leader.id:
-                files = render_queue(view, each.plan.entries, config.broadcast, today=today, reuse=reuse, page=page)
-            elif listing is None:
-                entries = result.entries(view.id)
-                files = render_queue(view, entries, config.broadcast, today=today, reuse=reuse, page=page)
+                files = render(view, each.plan.entries)
+            elif table and listing is None:
+                files = render(view, result.entries(view.id))
             else:
                 # The leader's entries read the same in this ward: only ids differ, and the scripts show none.
-                as_leader = replace(view, id=leader.id)
-                shared = render_queue(
-                    as_leader,
-                    each.plan.entries,
-                    config.broadcast,
-                    listing=listing.fill(view.id),
-                    today=today,
-                    reuse=reuse,
-                    page=page,
-                )
+                filled = listing.fill(view.id) if table and listing is not None else None
+                shared = render(replace(view, id=leader.id), each.plan.entries, listing=filled)
                 files = {f"queues/{view.id}/{path.rpartition('/')[2]}": data for path, data in shared.items()}
             yield view.id, files, kept
 
