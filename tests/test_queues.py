@@ -9,6 +9,7 @@ import subprocess
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -18,6 +19,7 @@ from tests.queue_support import (
     SLOTTED,
     ack,
     invoke,
+    listed_entries,
     publish,
     queue_env,
     queue_json,
@@ -38,7 +40,7 @@ Site = tuple[Path, object]
 
 
 def consistent(env_folder: Path) -> list[dict[str, object]]:
-    """Every ward's queue.json lists exactly its rows in the database, with their status; no duplicates; no temp files."""
+    """Every ward's day files list exactly its rows in the database, with their status; no duplicates; no temp files."""
     store = Store.open(env_folder / "loa.db")
     try:
         stored = store.queue_rows()
@@ -49,7 +51,7 @@ def consistent(env_folder: Path) -> list[dict[str, object]]:
     assert all(r["id"] == entry_id(r["ward"], r["story"], r["repeat"]) for r in stored)
     out = env_folder / "out"
     for ward in {r["ward"] for r in stored}:
-        listed = json.loads((out / "queues" / ward / "queue.json").read_text(encoding="utf-8"))["entries"]
+        listed = listed_entries(out / "queues" / ward)
         mine = [r for r in stored if r["ward"] == ward]
         assert sorted((e["id"], e["date"], e["slot"], e["order"], e["status"]) for e in listed) == sorted(
             (r["id"], r["date"], r["slot"], r["position"], r["status"]) for r in mine
@@ -147,6 +149,20 @@ def test_withdrawal_pulls_entries_from_unaired_slots_only(tmp_path: Path, site: 
     title = "Cảnh báo thủ đoạn giả danh công an"
     future = [p for p in (tmp_path / "out" / "queues").rglob("*.txt") if p.name > "2023-07-10_1200"]
     assert future and not any(title.lower() in p.read_text(encoding="utf-8").lower() for p in future)
+
+
+def test_a_day_that_empties_loses_its_day_file(tmp_path: Path, site: Site) -> None:
+    env = queue_env(tmp_path, site)  # type: ignore[arg-type]
+    publish(env, now="2023-07-10T05:00:00+07:00")
+    folder = tmp_path / "out" / "queues" / "phuong-ham-rong"
+    assert sorted(p.name for p in folder.glob("*.json")) == ["2023-07-10.json", "2023-07-12.json", "queue.json"]
+    for guid in ("cb-1", "cb-2", "cb-3"):
+        assert env.run("withdraw", env.item_id(guid), "--reason", "Nguồn gỡ bài").exit_code == 0
+    report = publish(env, now="2023-07-10T05:10:00+07:00")  # before any slot: every entry leaves
+    assert "queues/phuong-ham-rong/2023-07-12.json" in report["removed"]
+    assert [p.name for p in folder.glob("*.json")] == ["queue.json"]
+    assert json.loads((folder / "queue.json").read_text(encoding="utf-8")) == {"ward": "phuong-ham-rong", "days": []}
+    consistent(tmp_path)
 
 
 def test_expired_story_leaves_the_slots_after_it_expires(tmp_path: Path, site: Site) -> None:
@@ -341,6 +357,7 @@ def test_slot_scripts_that_read_the_same_are_kept_and_equal_a_full_render(
     """After a change, only slots whose entries changed are rendered again; every file equals a fresh render."""
     import pytest
 
+    import worker.publish as publisher
     import worker.publish_queue as renderer
 
     assert isinstance(monkeypatch, pytest.MonkeyPatch)
@@ -365,9 +382,26 @@ def test_slot_scripts_that_read_the_same_are_kept_and_equal_a_full_render(
         pages.append(ward.id)
         return real_page(ward, *args)  # type: ignore[arg-type]
 
+    yielded: list[str] = []
+    real_files = publisher.queue_files
+
+    def counted_files(*args: Any, **kwargs: Any) -> Any:
+        for ward, files, kept in real_files(*args, **kwargs):
+            yielded.extend(files)
+            yield ward, files, kept
+
+    listed = lambda: {(r["ward"], r["date"], r["id"], r["position"], r["status"]) for r in rows(env)}  # noqa: E731
+    before = listed()
     monkeypatch.setattr(renderer, "script_text", counted)
     monkeypatch.setattr(renderer, "index_html", counted_page)
+    monkeypatch.setattr(publisher, "queue_files", counted_files)
     report = publish(env, now="2023-07-10T05:30:00+07:00")
+    # Day files: exactly the days whose rows moved are rendered again (the ward the desk touched: every day).
+    moved = {(w, d) for w, d, *_rest in before ^ listed()}
+    days = {p for p in yielded if p.endswith(".json") and not p.endswith("/queue.json")}
+    assert moved and {p for p in days if "/phuong-dien-bien/" not in p} == {
+        f"queues/{w}/{d}.json" for w, d in moved if w != "phuong-dien-bien" and (out / w / f"{d}.json").exists()
+    }
     # An unchanged print page is kept; one whose ward's rows changed under the desk is rendered again.
     assert "xa-hoang-dai" not in pages and "phuong-dien-bien" in pages
     assert report["queues"]["removed"] > 0
@@ -390,6 +424,7 @@ def test_the_print_page_covers_print_days_and_moves_on_at_midnight(
     tmp_path: Path, site: Site, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import worker.publish_queue as renderer
+    import worker.queues as queues
 
     env = queue_env(tmp_path, site, "broadcast: {print_days: 1}\n")  # type: ignore[arg-type]
     publish(env, now="2023-07-10T05:00:00+07:00")
@@ -402,10 +437,14 @@ def test_the_print_page_covers_print_days_and_moves_on_at_midnight(
     assert "12/07/2023" not in page
     assert publish(env, now="2023-07-10T23:59:00+07:00")["written"] == []  # the same day: nothing rewritten
     listed: list[str] = []
-    real = renderer.queue_json
-    monkeypatch.setattr(renderer, "queue_json", lambda ward, entries: listed.append(ward.id) or real(ward, entries))
+    day_json, queue_index = renderer.day_json, renderer.queue_index
+    monkeypatch.setattr(renderer, "day_json", lambda ward, *rest: listed.append(ward) or day_json(ward, *rest))
+    for module in (renderer, queues):
+        monkeypatch.setattr(
+            module, "queue_index", lambda ward, totals: listed.append(ward) or queue_index(ward, totals)
+        )
     between = publish(env, now="2023-07-11T00:01:00+07:00")
-    assert listed == []  # every ward re-planned for the new day, no row moved: queue.json kept, not encoded
+    assert listed == []  # every ward re-planned for the new day, no row moved: queue.json and day files kept
     monkeypatch.undo()
     assert "queues/phuong-ham-rong/index.html" in between["written"]
     assert not [p for p in between["written"] if p.endswith((".txt", ".json"))]

@@ -284,3 +284,20 @@ def test_same_rows_compares_what_queue_json_lists() -> None:
     assert not same_rows(rows, [rows[0], {**rows[1], "position": 3}])
     assert not same_rows(rows, [rows[0], {**rows[1], "status": "aired"}])
     assert not same_rows(rows, rows[:1])
+
+
+def test_same_days_names_the_days_whose_rows_list_as_before() -> None:
+    from worker.queues import same_days
+
+    rows = [
+        {"id": f"e{n}", "date": f"2023-07-1{n}", "slot": "06:00", "position": 1, "priority": "thuong", "story": f"s{n}",
+         "pack": "p", "title": "T", "seconds": 5, "repeat": 0, "status": "queued", "script": "x", "aired_at": None}
+        for n in (0, 1, 2)
+    ]  # fmt: skip
+    moved = {**rows[1], "slot": "17:00"}
+    assert same_days(rows, [rows[0], moved, rows[2]]) == {"2023-07-10", "2023-07-12"}
+    added = {**rows[2], "id": "e9", "story": "s9", "position": 2}
+    assert same_days(rows, [*rows, added]) == {"2023-07-10", "2023-07-11"}  # a day with one more entry changed
+    assert same_days(rows, rows[:2]) == {"2023-07-10", "2023-07-11"}  # the emptied day has no file to keep
+    assert same_days(rows[:2], rows) == {"2023-07-10", "2023-07-11"}  # a new day has none either
+    assert same_days(rows, [{**r, "aired_at": "later", "script": "y"} for r in rows]) == {r["date"] for r in rows}

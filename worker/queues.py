@@ -30,7 +30,17 @@ from worker.broadcast import (
     frame_reserve,
 )
 from worker.models import Priority
-from worker.publish_queue import QueueListing, SlotScript, clock, render_queue, slot_scripts, ward_title
+from worker.publish_queue import (
+    QueueListing,
+    SlotScript,
+    clock,
+    day_totals,
+    queue_days,
+    queue_index,
+    render_queue,
+    slot_scripts,
+    ward_title,
+)
 from worker.readaloud import StoryText
 from worker.sanitize import html_to_text, nfc
 from worker.wards import Ward
@@ -46,7 +56,7 @@ _EXTINF = re.compile(r"^#EXTINF:(\d+),")
 
 
 # Bump when planning or the queue files change, so every stored ward fingerprint is stale.
-QUEUE_FORMAT = "queues-2"
+QUEUE_FORMAT = "queues-3"
 _ROW_SHAPE = ("date", "slot", "position", "priority", "story", "pack", "title", "script", "seconds", "repeat", "status")
 
 
@@ -95,10 +105,14 @@ class PlannedClass:
     # (the slot's entries read the same) with the same framing. They are kept, not rendered again.
     reusable: Mapping[str, frozenset[tuple[str, str]]] = field(default_factory=dict)
     pages: frozenset[str] = frozenset()  # members whose print page covers the same days and slots, unchanged
-    listings: frozenset[str] = frozenset()  # members whose rows, and so queue.json, are unchanged
+    indexes: frozenset[str] = frozenset()  # members whose rows, and so queue.json (the index of days), are unchanged
+    days: Mapping[str, frozenset[str]] = field(default_factory=dict)  # per member, days whose rows (file) are unchanged
 
     def reuse(self, ward: str) -> frozenset[tuple[str, str]]:
         return self.reusable.get(ward, frozenset())
+
+    def kept_days(self, ward: str) -> frozenset[str]:
+        return self.days.get(ward, frozenset())
 
 
 @dataclass(frozen=True)
@@ -331,11 +345,24 @@ _LISTED_ROW = ("id", "date", "slot", "position", "priority", "story", "pack", "t
 
 
 def same_rows(old_rows: Sequence[dict[str, Any]], new_rows: Sequence[dict[str, Any]]) -> bool:
-    """Whether a plan leaves every row as queue.json lists it (ids, places, fields, statuses)."""
+    """Whether a plan leaves every row as the day files list it (ids, places, fields, statuses)."""
     if len(old_rows) != len(new_rows):
         return False
     listed = sorted(tuple(r[k] for k in _LISTED_ROW) for r in old_rows)
     return listed == sorted(tuple(r[k] for k in _LISTED_ROW) for r in new_rows)
+
+
+def same_days(old_rows: Sequence[dict[str, Any]], new_rows: Sequence[dict[str, Any]]) -> frozenset[str]:
+    """The days of a new plan whose rows all list as before: their YYYY-MM-DD.json reads the same."""
+
+    def by_day(rows: Sequence[dict[str, Any]]) -> dict[str, list[tuple[Any, ...]]]:
+        out: dict[str, list[tuple[Any, ...]]] = {}
+        for row in rows:
+            out.setdefault(row["date"], []).append(tuple(row[k] for k in _LISTED_ROW))
+        return out
+
+    before = by_day(old_rows)
+    return frozenset(day for day, rows in by_day(new_rows).items() if sorted(rows) == sorted(before.get(day, ())))
 
 
 def _phase(view: BroadcastWard, now: datetime, tz: Any, clock: str) -> str:
@@ -510,9 +537,10 @@ def refresh(
             # completed publish recorded (the manifest is written last) and its framing did not change.
             reusable: dict[str, frozenset[tuple[str, str]]] = {}
             pages: set[str] = set()
-            listings: set[str] = set()
+            indexes: set[str] = set()
+            days_kept: dict[str, frozenset[str]] = {}
             same: tuple[frozenset[tuple[str, str]], bool] | None = None
-            unmoved: bool | None = None
+            unmoved: tuple[frozenset[str], bool] | None = None
             for _w, view in members:
                 before = previous.get(view.id)
                 names = (listed or {}).get(view.id)
@@ -530,11 +558,14 @@ def refresh(
                 if same[1] and before.printed == printed and "index.html" in names:
                     pages.add(view.id)  # the same days, the same slots reading the same: the same page
                 if unmoved is None:
-                    unmoved = same_rows(rows[leader_view.id], [entry_row(e) for e in result.entries])
-                if unmoved and "queue.json" in names:
-                    listings.add(view.id)  # e.g. the first publish of a day, only moving the print page on
+                    new_rows = [entry_row(e) for e in result.entries]
+                    unmoved = (same_days(rows[leader_view.id], new_rows), same_rows(rows[leader_view.id], new_rows))
+                # A new pack moves a day or two of a ward's queue: the other days' files stay as they are.
+                days_kept[view.id] = frozenset(day for day in unmoved[0] if f"{day}.json" in names)
+                if unmoved[1] and "queue.json" in names:
+                    indexes.add(view.id)  # e.g. the first publish of a day, only moving the print page on
             members_ = tuple(view for _w, view in members)
-            planned.append(PlannedClass(result, members_, reusable, frozenset(pages), frozenset(listings)))
+            planned.append(PlannedClass(result, members_, reusable, frozenset(pages), frozenset(indexes), days_kept))
             # The print page covers days from today: with print_days it changes at midnight, so the day counts.
             clocks[leader_view.id] = _clock(result, candidates) or ("day" if settings.print_days else "")
             if not save:
@@ -609,33 +640,42 @@ def _row_diff(
 def queue_files(
     config: Config, result: QueueResult, *, now: datetime
 ) -> Iterator[tuple[str, dict[str, bytes], tuple[str, ...]]]:
-    """Per planned ward, outputs/queues/<ward>/: queue.json, one YYYY-MM-DD_HHMM.txt per slot, index.html.
+    """Per planned ward, outputs/queues/<ward>/: queue.json, YYYY-MM-DD.json per day, a script per slot, index.html.
 
-    One ward at a time, so a national publish never holds every ward's files; a class shares one encoding.
-    The third item names the slot scripts kept as they are on disk (they read the same: `PlannedClass.reuse`).
+    One ward at a time, so a national publish never holds every ward's files; a class shares one encoding per day.
+    The third item names the files kept as they are on disk (they read the same: `PlannedClass`).
     """
     today = first_day(config, now)
     for each in result.classes:
         leader = each.members[0]
-        # A shared queue.json encoding only when some member needs its queue.json written.
-        tables = any(view.id not in each.listings for view in each.members[1:])
-        listing = QueueListing.build(leader, each.plan.entries) if tables else None
+        days = queue_days(leader.id, each.plan.entries)
+        totals = day_totals(days)
+        # A shared encoding of a day only when some member needs that day's file written.
+        wanted = {day for view in each.members[1:] for day in days if day not in each.kept_days(view.id)}
+        listings = {day: QueueListing.build(leader.id, day, days[day]) for day in sorted(wanted)}
         for view in each.members:
             reuse = each.reuse(view.id)
             page = view.id not in each.pages
-            table = view.id not in each.listings
-            kept = tuple(sorted(f"{day}_{slot.replace(':', '')}.txt" for day, slot in reuse))
-            kept += (() if page else ("index.html",)) + (() if table else ("queue.json",))
-            render = partial(render_queue, config=config.broadcast, today=today, reuse=reuse, page=page, table=table)
+            index = view.id not in each.indexes
+            kept_days = each.kept_days(view.id)
+            kept = tuple(sorted(f"{day}.json" for day in kept_days))
+            kept += tuple(sorted(f"{day}_{slot.replace(':', '')}.txt" for day, slot in reuse))
+            kept += (() if page else ("index.html",)) + (() if index else ("queue.json",))
+            render = partial(
+                render_queue, config=config.broadcast, today=today, reuse=reuse, page=page, kept_days=kept_days
+            )
+            needed = [day for day in days if day not in kept_days]
             if view.id == leader.id:
-                files = render(view, each.plan.entries)
-            elif table and listing is None:
-                files = render(view, result.entries(view.id))
+                files = render(view, each.plan.entries, index=index)
+            elif any(listings.get(day) is None for day in needed):
+                files = render(view, result.entries(view.id), index=index)
             else:
                 # The leader's entries read the same in this ward: only ids differ, and the scripts show none.
-                filled = listing.fill(view.id) if table and listing is not None else None
-                shared = render(replace(view, id=leader.id), each.plan.entries, listing=filled)
+                filled = {day: listing.fill(view.id) for day in needed if (listing := listings[day]) is not None}
+                shared = render(replace(view, id=leader.id), each.plan.entries, listings=filled, index=False)
                 files = {f"queues/{view.id}/{path.rpartition('/')[2]}": data for path, data in shared.items()}
+                if index:
+                    files[f"queues/{view.id}/queue.json"] = queue_index(view.id, totals).encode("utf-8")
             yield view.id, files, kept
 
 

@@ -41,7 +41,7 @@ _ORDER = (
     "site/index",
     "site/",
     "feeds/",
-    "queues/",  # per ward: slot scripts and audio (digits sort first), then index.html, playlist, queue.json
+    "queues/",  # per ward: day files, slot scripts and audio (digits sort first), then index.html, playlist, queue.json
 )
 
 
