@@ -166,6 +166,23 @@ class QueueResult:
         return {"wards": len(self.wards) + len(self.kept), **self.counts(), "saved": self.saved}
 
 
+def split_result(result: QueueResult) -> tuple[QueueResult, QueueResult]:
+    """Two results rendering about half the planned wards each (a class's members may fall in both halves)."""
+    pairs = [(each, view) for each in result.classes for view in each.members]
+    half = len(pairs) // 2
+    parts: list[list[PlannedClass]] = [[], []]
+    for part, chunk in enumerate((pairs[:half], pairs[half:])):
+        for _key, group_ in itertools.groupby(chunk, key=lambda pair: id(pair[0])):
+            group = list(group_)
+            each = group[0][0]
+            parts[part].append(replace(each, members=tuple(view for _each, view in group)))
+    first, second = (tuple(part) for part in parts)
+    return (
+        replace(result, classes=first, wards=tuple(v for c in first for v in c.members)),
+        replace(result, classes=second, wards=tuple(v for c in second for v in c.members)),
+    )
+
+
 def map_plan(plan_: QueuePlan, ward: str) -> QueuePlan:
     """A class member's plan from its representative's: the same entries under the member's ward and entry ids."""
     entries = tuple(replace(e, id=entry_id(ward, e.story, e.repeat), ward=ward) for e in plan_.entries)
@@ -647,12 +664,13 @@ def queue_files(
     """
     today = first_day(config, now)
     for each in result.classes:
-        leader = each.members[0]
-        days = queue_days(leader.id, each.plan.entries)
+        leader = each.plan.ward  # usually members[0]; a class split between processes has it in one part only
+        days = queue_days(leader, each.plan.entries)
         totals = day_totals(days)
+        others = [view for view in each.members if view.id != leader]
         # A shared encoding of a day only when some member needs that day's file written.
-        wanted = {day for view in each.members[1:] for day in days if day not in each.kept_days(view.id)}
-        listings = {day: QueueListing.build(leader.id, day, days[day]) for day in sorted(wanted)}
+        wanted = {day for view in others for day in days if day not in each.kept_days(view.id)}
+        listings = {day: QueueListing.build(leader, day, days[day]) for day in sorted(wanted)}
         for view in each.members:
             reuse = each.reuse(view.id)
             page = view.id not in each.pages
@@ -665,14 +683,14 @@ def queue_files(
                 render_queue, config=config.broadcast, today=today, reuse=reuse, page=page, kept_days=kept_days
             )
             needed = [day for day in days if day not in kept_days]
-            if view.id == leader.id:
+            if view.id == leader:
                 files = render(view, each.plan.entries, index=index)
             elif any(listings.get(day) is None for day in needed):
                 files = render(view, result.entries(view.id), index=index)
             else:
                 # The leader's entries read the same in this ward: only ids differ, and the scripts show none.
                 filled = {day: listing.fill(view.id) for day in needed if (listing := listings[day]) is not None}
-                shared = render(replace(view, id=leader.id), each.plan.entries, listings=filled, index=False)
+                shared = render(replace(view, id=leader), each.plan.entries, listings=filled, index=False)
                 files = {f"queues/{view.id}/{path.rpartition('/')[2]}": data for path, data in shared.items()}
                 if index:
                     files[f"queues/{view.id}/queue.json"] = queue_index(view.id, totals).encode("utf-8")
