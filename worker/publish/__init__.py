@@ -15,7 +15,7 @@ import pickle
 import secrets
 import signal
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -26,7 +26,7 @@ from worker.faults import crash_point
 from worker.publish.feeds import FeedsOutput, FeedState, render_site_feeds, ward_feed_files
 from worker.publish.model import PublishedPack, Snapshot, pack_hash, pack_items, story_leads
 from worker.publish.site import render_site
-from worker.queues import QueueResult, WardQueueState, queue_audio, queue_files, refresh, split_result
+from worker.queues import WardQueueState, queue_audio, queue_files, refresh, split_result
 from worker.wards import Ward
 
 if TYPE_CHECKING:
@@ -239,6 +239,7 @@ class _Writer:
         self.staged: dict[str, Path] = {}
         self.marker = target / STAGING
         self.marked = False
+        self.helpers: list[_Helper] = []  # forked children not joined yet: stopped by `discard`
 
     def offer(self, path: str, data: bytes) -> None:
         digest = self.hashes[path] = hashlib.sha256(data).hexdigest()
@@ -278,6 +279,8 @@ class _Writer:
         self.marked = False
 
     def discard(self) -> None:
+        while self.helpers:
+            self.helpers.pop().stop()
         for temp in self.staged.values():
             temp.unlink(missing_ok=True)
         self.staged = {}
@@ -306,36 +309,36 @@ _FORK_FROM = 400  # planned wards: below this, forking a helper costs more than 
 
 @dataclass
 class _Helper:
-    """A forked child rendering and staging one half of the planned wards' queue files while the parent renders
-    the other. It never touches SQLite and leaves with os._exit; the parent merges what it staged and replaces
+    """A forked child rendering and staging files (the ward feeds, half of the queue files) while the parent
+    works on. It never touches SQLite and leaves with os._exit; the parent merges what it staged and replaces
     everything in `commit`. Its temp files sit under the staging marker, so a kill leaves them to the sweep.
     """
 
     pid: int
     results: Path
-    mine: QueueResult  # the parent's half
 
     @classmethod
-    def start(
-        cls, config: Config, queues: QueueResult, writer: _Writer, before: dict[str, dict[str, str]], *, now: datetime
-    ) -> _Helper:
-        mine, theirs = split_result(queues)
-        writer.begin_staging()  # before the child stages anything
+    def start(cls, writer: _Writer, work: Callable[[_Writer], Any]) -> _Helper:
+        """Fork a child that runs `work` with a writer of its own; what `work` returns comes back from `join`."""
         results = writer.target / f".loa-publish.helper.{secrets.token_hex(4)}.tmp"
         parent = os.getpid()
         pid = os.fork()
         if pid == 0:
-            _helper_main(config, theirs, writer, before, results, parent, now=now)
-        return cls(pid, results, mine)
+            _helper_main(writer, work, results, parent)
+        helper = cls(pid, results)
+        writer.helpers.append(helper)
+        return helper
 
-    def join(self, writer: _Writer) -> None:
+    def join(self, writer: _Writer) -> Any:
         """Wait for the child and take over what it staged; its error (or death) fails the publish."""
         _pid, status = os.waitpid(self.pid, 0)
         self.pid = 0
+        writer.helpers.remove(self)
         try:
             data = pickle.loads(self.results.read_bytes())
         except (OSError, pickle.UnpicklingError, EOFError):
             data = {}
+        self.results.unlink(missing_ok=True)
         code = os.waitstatus_to_exitcode(status)
         if code != 0 or "error" in data or "hashes" not in data:
             raise RuntimeError(f"publish helper process failed: {data.get('error') or f'exit status {code}'}")
@@ -343,6 +346,7 @@ class _Helper:
         writer.staged.update({path: Path(temp) for path, temp in data["staged"].items()})
         writer.report.written += data["written"]
         writer.report.unchanged += data["unchanged"]
+        return data["extra"]
 
     def stop(self) -> None:
         """After an error in the parent: the child is stopped and reaped (its temp files go to the next sweep)."""
@@ -355,16 +359,7 @@ class _Helper:
         self.results.unlink(missing_ok=True)
 
 
-def _helper_main(
-    config: Config,
-    theirs: QueueResult,
-    writer: _Writer,
-    before: dict[str, dict[str, str]],
-    results: Path,
-    parent: int,
-    *,
-    now: datetime,
-) -> NoReturn:
+def _helper_main(writer: _Writer, work: Callable[[_Writer], Any], results: Path, parent: int) -> NoReturn:
     code = 1
     try:
         with contextlib.suppress(OSError, AttributeError):
@@ -372,9 +367,9 @@ def _helper_main(
         if os.getppid() != parent:
             os._exit(1)
         mine = _Writer(writer.target, PublishReport(out=writer.target, dry_run=False), writer.previous)
-        mine.marked = True
-        _offer_queues(mine, queue_files(config, theirs, now=now), before, None)
+        extra = work(mine)
         payload: dict[str, Any] = {
+            "extra": extra,
             "hashes": mine.hashes,
             "staged": {path: str(temp) for path, temp in mine.staged.items()},
             "written": mine.report.written,
@@ -527,12 +522,17 @@ def publish(
         existing = {p for p in previous_files if p.startswith("feeds/") and p[len("feeds/") :] in feed_names}
         for path, data in site_feeds.files.items():
             writer.offer(path, data)
-        ward_feeds = FeedsOutput()
-        for path, data in ward_feed_files(
-            snapshot, now=now, previous=previous_feeds, existing=existing, out=ward_feeds
-        ):
-            writer.offer(path, data)
-        writer.hashes.update({path: previous_files[path] for path in ward_feeds.kept})
+
+        def ward_feeds_of(into: _Writer) -> FeedsOutput:
+            out = FeedsOutput()
+            for path, data in ward_feed_files(snapshot, now=now, previous=previous_feeds, existing=existing, out=out):
+                into.offer(path, data)
+            return out
+
+        # A national publish renders and stages the ward feeds in a forked helper while it plans the queues.
+        helpers = len(wards) >= _FORK_FROM and not dry_run
+        feeds_helper = _Helper.start(writer, ward_feeds_of) if helpers else None
+        ward_feeds = FeedsOutput() if feeds_helper is not None else ward_feeds_of(writer)
 
         queues_folder = str(target / "queues")
 
@@ -557,6 +557,9 @@ def publish(
             listed=queue_files_before,
         )
         report.queues = queues.as_json()
+        if feeds_helper is not None:
+            ward_feeds = feeds_helper.join(writer)
+        writer.hashes.update({path: previous_files[path] for path in ward_feeds.kept})
         for ward_id in queues.kept:
             for name, digest in queue_files_before[ward_id].items():
                 writer.hashes[f"queues/{ward_id}/{name}"] = digest
@@ -564,19 +567,16 @@ def publish(
         rendered: dict[str, bytes] | None = {} if tts else None
         # A national publish renders and stages half of the wards' queue files in a forked process (the other core).
         planned = sum(len(each.members) for each in queues.classes)
-        helper = (
-            _Helper.start(config, queues, writer, queue_files_before, now=now)
-            if (planned >= _FORK_FROM and not dry_run and not tts)
-            else None
-        )
-        try:
-            mine = helper.mine if helper is not None else queues
-            _offer_queues(writer, queue_files(config, mine, now=now), queue_files_before, rendered)
-            if helper is not None:
-                helper.join(writer)
-        finally:
-            if helper is not None:
-                helper.stop()
+        mine, theirs = split_result(queues) if planned >= _FORK_FROM and helpers and not tts else (queues, None)
+        helper = None
+        if theirs is not None:
+            half = theirs
+            helper = _Helper.start(
+                writer, lambda into: _offer_queues(into, queue_files(config, half, now=now), queue_files_before, None)
+            )
+        _offer_queues(writer, queue_files(config, mine, now=now), queue_files_before, rendered)
+        if helper is not None:
+            helper.join(writer)
         crash_point("queues-saved")
         if tts and not dry_run:
             audio = queue_audio(config, queues, rendered or {}, target, now=now)
