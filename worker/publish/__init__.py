@@ -507,32 +507,39 @@ def publish(
         report.items = len(snapshot.items)
         site_print = site_fingerprint(snapshot, config.timezone, copies)
         site_before = [path for path in previous_files if path.startswith("site/")]
-        if manifest.get("site") == site_print and "site" in previous_feeds and _all_present(target, site_before):
+        site_kept = (
+            manifest.get("site") == site_print and "site" in previous_feeds and _all_present(target, site_before)
+        )
+        if site_kept:
             # Nothing the site renders from changed: its pages, feeds and media copies stay as they are.
-            site_feeds = FeedsOutput(states={"site": previous_feeds["site"]})
             writer.hashes.update({path: previous_files[path] for path in site_before})
             report.unchanged += len(site_before)
-        else:
-            for path, data in render_site(snapshot, config.timezone).items():
-                writer.offer(f"site/{path}", data)
-            site_feeds = render_site_feeds(snapshot, now=now, previous=previous_feeds)
-            for path, source in copies.items():
-                writer.offer(path, source.read_bytes())
         feed_names = _listing(target / "feeds")
         existing = {p for p in previous_files if p.startswith("feeds/") and p[len("feeds/") :] in feed_names}
-        for path, data in site_feeds.files.items():
-            writer.offer(path, data)
 
-        def ward_feeds_of(into: _Writer) -> FeedsOutput:
-            out = FeedsOutput()
-            for path, data in ward_feed_files(snapshot, now=now, previous=previous_feeds, existing=existing, out=out):
+        def feeds_of(into: _Writer) -> tuple[FeedsOutput, FeedsOutput]:
+            """The site (unless kept), its feeds and the ward feeds, offered to `into`: (site feeds, ward feeds)."""
+            if site_kept:
+                site = FeedsOutput(states={"site": previous_feeds["site"]})
+            else:
+                for path, data in render_site(snapshot, config.timezone).items():
+                    into.offer(f"site/{path}", data)
+                site = render_site_feeds(snapshot, now=now, previous=previous_feeds)
+                for path, source in copies.items():
+                    into.offer(path, source.read_bytes())
+            for path, data in site.files.items():
                 into.offer(path, data)
-            return out
+            wards_out = FeedsOutput()
+            for path, data in ward_feed_files(
+                snapshot, now=now, previous=previous_feeds, existing=existing, out=wards_out
+            ):
+                into.offer(path, data)
+            return FeedsOutput(kept=site.kept, states=site.states), wards_out
 
-        # A national publish renders and stages the ward feeds in a forked helper while it plans the queues.
+        # A national publish renders and stages the site and feeds in a forked helper while it plans the queues.
         helpers = len(wards) >= _FORK_FROM and not dry_run
-        feeds_helper = _Helper.start(writer, ward_feeds_of) if helpers else None
-        ward_feeds = FeedsOutput() if feeds_helper is not None else ward_feeds_of(writer)
+        feeds_helper = _Helper.start(writer, feeds_of) if helpers else None
+        site_feeds, ward_feeds = (FeedsOutput(), FeedsOutput()) if feeds_helper is not None else feeds_of(writer)
 
         queues_folder = str(target / "queues")
 
@@ -558,7 +565,7 @@ def publish(
         )
         report.queues = queues.as_json()
         if feeds_helper is not None:
-            ward_feeds = feeds_helper.join(writer)
+            site_feeds, ward_feeds = feeds_helper.join(writer)
         writer.hashes.update({path: previous_files[path] for path in ward_feeds.kept})
         for ward_id in queues.kept:
             for name, digest in queue_files_before[ward_id].items():
