@@ -71,9 +71,25 @@ def ack(env: Env, entry_id: str, status: str = "aired") -> None:
         store.close()
 
 
+def listed_entries(folder: Path) -> list[dict[str, Any]]:
+    """A ward folder's entries: queue.json's days, each day file read; checks the index against the files."""
+    index = json.loads((folder / "queue.json").read_text(encoding="utf-8"))
+    assert index["ward"] == folder.name
+    # Every day file on disk is listed (stale days removed), and each listed one is there.
+    assert sorted(p.name for p in folder.glob("????-??-??.json")) == [d["href"] for d in index["days"]]
+    assert [d["date"] for d in index["days"]] == sorted(d["date"] for d in index["days"])
+    out: list[dict[str, Any]] = []
+    for day in index["days"]:
+        data = json.loads((folder / day["href"]).read_text(encoding="utf-8"))
+        assert (data["ward"], data["date"]) == (folder.name, day["date"])
+        assert {e["date"] for e in data["entries"]} == {day["date"]}
+        assert (day["entries"], day["seconds"]) == (len(data["entries"]), sum(e["seconds"] for e in data["entries"]))
+        out += data["entries"]
+    return out
+
+
 def queue_json(env: Env, ward: str) -> list[dict[str, Any]]:
-    data = json.loads((env.folder / "out" / "queues" / ward / "queue.json").read_text(encoding="utf-8"))
-    return list(data["entries"])
+    return listed_entries(env.folder / "out" / "queues" / ward)
 
 
 def story_of(env: Env, guid: str) -> str:

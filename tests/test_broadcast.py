@@ -89,7 +89,10 @@ def test_broadcast_config_parses_and_names_paths() -> None:
     assert config.abbreviations["LĐ"] == "lừa đảo" and "CA" not in config.abbreviations
     assert config.style.thousand == "ngàn" and config.style.short_tens
     assert config.tts is not None and config.tts.calibration == 0.72
+    assert config.print_days == 2 and parse_broadcast({"print_days": 0}).print_days == 0  # 0: every slot
     for bad, path in (
+        ({"print_days": -1}, "broadcast.print_days"),
+        ({"print_days": "2"}, "broadcast.print_days"),
         ({"repeats": 0}, "broadcast.repeats"),
         ({"style": {"zero": "không"}}, "broadcast.style.zero"),
         ({"tts": {"command": "say {in}"}}, "broadcast.tts.command"),

@@ -41,10 +41,16 @@ def test_publish_twice_changes_nothing(tmp_path: Path, site: tuple[Path, StaticS
     first = publish_json(env)
     assert first["removed"] == [] and len(first["written"]) > 10  # type: ignore[arg-type]
     before = tree(out)
-    second = publish_json(env, now="2023-07-12T08:00:00+07:00")
+    second = publish_json(env, now="2023-07-10T21:00:00+07:00")
     assert second["written"] == [] and second["removed"] == []
     assert tree(out) == before  # same bytes and the same mtimes
     assert not list(out.rglob("*.tmp"))
+    # Two days on, only the print pages move on (they cover broadcast.print_days from today); nothing else.
+    later = publish_json(env, now="2023-07-12T08:00:00+07:00")
+    assert later["written"] and all(p.endswith("/index.html") and p.startswith("queues/") for p in later["written"])
+    assert later["removed"] == []
+    again = publish_json(env, now="2023-07-12T20:00:00+07:00")
+    assert again["written"] == [] and again["removed"] == []
 
 
 def test_dry_run_writes_nothing_and_out_redirects(tmp_path: Path, site: tuple[Path, StaticServer]) -> None:

@@ -1,9 +1,10 @@
-"""Queue renderers: golden queue.json and slot script for one ward, a printable index.html, skipped entries left out."""
+"""Queue renderers: golden queue.json, day file and slot script for one ward, a printable index.html, skipped entries left out."""
 
 from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -77,20 +78,30 @@ def queue() -> tuple[QueueEntry, ...]:
 def test_golden_queue_json_and_script() -> None:
     files = render_queue(WARD, queue(), CONFIG)
     assert sorted(files) == [
+        "queues/dien-bien/2023-07-10.json",
         "queues/dien-bien/2023-07-10_0600.txt",
         "queues/dien-bien/index.html",
         "queues/dien-bien/queue.json",
     ]
     assert files["queues/dien-bien/queue.json"].decode() == (GOLDEN / "queue.json").read_text(encoding="utf-8")
+    day = files["queues/dien-bien/2023-07-10.json"].decode()
+    assert day == (GOLDEN / "2023-07-10.json").read_text(encoding="utf-8")
+    assert day.count("\n") == 5 and unicodedata.is_normalized("NFC", day)  # one entry a line, compact, NFC
     script = files["queues/dien-bien/2023-07-10_0600.txt"].decode()
     assert script == (GOLDEN / "2023-07-10_0600.txt").read_text(encoding="utf-8")
     spoken = [line for line in script.splitlines()[2:] if line and not line.startswith("[")]
     assert len(spoken) == 5 and not any(re.search(r"\d", line) for line in spoken)
 
 
-def test_queue_json_has_the_entry_fields() -> None:
-    data = json.loads(render_queue(WARD, queue(), CONFIG)["queues/dien-bien/queue.json"])
-    assert data["ward"] == "dien-bien"
+def test_queue_json_lists_the_days_and_each_day_file_has_the_entry_fields() -> None:
+    files = render_queue(WARD, queue(), CONFIG)
+    index = json.loads(files["queues/dien-bien/queue.json"])
+    assert index == {
+        "ward": "dien-bien",
+        "days": [{"date": "2023-07-10", "href": "2023-07-10.json", "entries": 3, "seconds": 18 + 30 + 19}],
+    }
+    data = json.loads(files["queues/dien-bien/2023-07-10.json"])
+    assert (data["ward"], data["date"]) == ("dien-bien", "2023-07-10")
     assert [e["priority"] for e in data["entries"]] == ["khan-cap", "uu-tien", "thuong"]
     assert set(data["entries"][0]) >= {
         "id",
@@ -102,10 +113,11 @@ def test_queue_json_has_the_entry_fields() -> None:
         "story",
         "pack",
         "title",
-        "script",
         "seconds",
         "status",
     }
+    # The script is in the slot's .txt, not repeated in the listing.
+    assert not any("script" in e for e in data["entries"])
 
 
 def test_running_time_adds_up_and_fits_the_slot() -> None:
@@ -128,22 +140,28 @@ def test_skipped_entries_are_not_read_and_an_empty_queue_still_renders() -> None
     (script,) = slot_scripts(WARD, entries, CONFIG)
     assert script.stories == 2 and "việc nhẹ lương cao" not in script.spoken
     empty = render_queue(WARD, (), CONFIG)
-    assert json.loads(empty["queues/dien-bien/queue.json"]) == {"ward": "dien-bien", "entries": []}
+    assert json.loads(empty["queues/dien-bien/queue.json"]) == {"ward": "dien-bien", "days": []}
+    assert sorted(empty) == ["queues/dien-bien/index.html", "queues/dien-bien/queue.json"]  # no day files
     assert "Chưa có bản tin nào" in empty["queues/dien-bien/index.html"].decode()
 
 
 def test_a_class_listing_fills_in_each_wards_ids_byte_for_byte() -> None:
     from worker.broadcast import entry_id
-    from worker.publish_queue import QueueListing, queue_json
+    from worker.publish_queue import QueueListing, queue_days
 
     candidates, _flagged = candidates_for(WARD, STORIES, CONFIG.reading)
     rules = FillRules(tz=TZ, repeats=2, spacing_days=1, reserve_seconds=frame_reserve(WARD, CONFIG))
     entries = fill(WARD, [], candidates, NOW, rules).entries
-    listing = QueueListing.build(WARD, entries)
-    assert listing is not None
-    for other in ("xa-b", "phuong-dong-ve-2"):
-        mine = tuple(replace(e, id=entry_id(other, e.story, e.repeat), ward=other) for e in entries)
-        assert listing.fill(other) == queue_json(replace(WARD, id=other), mine).encode("utf-8")
+    days = queue_days(WARD.id, entries)
+    assert len(days) == 2  # the repeats air on another day: a file each
+    for day, group in days.items():
+        listing = QueueListing.build(WARD.id, day, group)
+        assert listing is not None
+        for other in ("xa-b", "phuong-dong-ve-2"):
+            mine = tuple(replace(e, id=entry_id(other, e.story, e.repeat), ward=other) for e in entries)
+            expected = render_queue(replace(WARD, id=other), mine, CONFIG)[f"queues/{other}/{day}.json"]
+            assert listing.fill(other) == expected
     # Two entries at one position: the order would fall to ids, which differ per ward, so no shared listing.
-    tied = (*entries, replace(entries[0], id="x" * 16, story="other", status=EntryStatus.SKIPPED.value))
-    assert QueueListing.build(WARD, tied) is None
+    first, group = next(iter(days.items()))
+    tied = [*group, replace(group[0], id="x" * 16, story="other", status=EntryStatus.SKIPPED.value)]
+    assert QueueListing.build(WARD.id, first, tied) is None

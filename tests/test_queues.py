@@ -9,6 +9,9 @@ import subprocess
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from tests.publish_support import tree
 from tests.queue_support import (
@@ -16,6 +19,7 @@ from tests.queue_support import (
     SLOTTED,
     ack,
     invoke,
+    listed_entries,
     publish,
     queue_env,
     queue_json,
@@ -36,7 +40,7 @@ Site = tuple[Path, object]
 
 
 def consistent(env_folder: Path) -> list[dict[str, object]]:
-    """Every ward's queue.json lists exactly its rows in the database, with their status; no duplicates; no temp files."""
+    """Every ward's day files list exactly its rows in the database, with their status; no duplicates; no temp files."""
     store = Store.open(env_folder / "loa.db")
     try:
         stored = store.queue_rows()
@@ -47,7 +51,7 @@ def consistent(env_folder: Path) -> list[dict[str, object]]:
     assert all(r["id"] == entry_id(r["ward"], r["story"], r["repeat"]) for r in stored)
     out = env_folder / "out"
     for ward in {r["ward"] for r in stored}:
-        listed = json.loads((out / "queues" / ward / "queue.json").read_text(encoding="utf-8"))["entries"]
+        listed = listed_entries(out / "queues" / ward)
         mine = [r for r in stored if r["ward"] == ward]
         assert sorted((e["id"], e["date"], e["slot"], e["order"], e["status"]) for e in listed) == sorted(
             (r["id"], r["date"], r["slot"], r["position"], r["status"]) for r in mine
@@ -64,15 +68,14 @@ def test_publish_fills_queue_entries_and_writes_each_wards_folder(tmp_path: Path
     out = tmp_path / "out" / "queues"
     assert sorted(p.name for p in out.iterdir()) == sorted(SLOTTED)  # phuong-lam-son has no slots, so no queue
     empty = (out / "xa-hoang-dai" / "index.html").read_text(encoding="utf-8")
-    assert "Chưa có bản tin nào được xếp lịch" in empty and queue_json(env, "xa-hoang-dai") == []
+    assert "Không có bản tin nào trong những ngày này" in empty and queue_json(env, "xa-hoang-dai") == []
     ham_rong = [r for r in stored if r["ward"] == "phuong-ham-rong"]
     assert {r["story"] for r in ham_rong} == {story_of(env, g) for g in ("cb-1", "cb-2", "cb-3")}
     assert {r["repeat"] for r in ham_rong} == {0, 1}  # broadcast.repeats defaults to 2
     assert "2023-07-16" not in {r["date"] for r in ham_rong}  # quiet on Sundays
     first = queue_json(env, "phuong-ham-rong")[0]
-    assert {"id", "date", "slot", "order", "priority", "story", "pack", "title", "script", "seconds", "status"} <= set(
-        first
-    )
+    assert {"id", "date", "slot", "order", "priority", "story", "pack", "title", "seconds", "status"} <= set(first)
+    assert "script" not in first  # the slot's .txt carries the text
     assert first["pack"] == "so-1" and first["status"] == "queued"
     scripts = sorted(p.name for p in (out / "phuong-ham-rong").glob("*.txt"))
     assert scripts == sorted({f"{r['date']}_{str(r['slot']).replace(':', '')}.txt" for r in ham_rong})
@@ -146,6 +149,20 @@ def test_withdrawal_pulls_entries_from_unaired_slots_only(tmp_path: Path, site: 
     title = "Cảnh báo thủ đoạn giả danh công an"
     future = [p for p in (tmp_path / "out" / "queues").rglob("*.txt") if p.name > "2023-07-10_1200"]
     assert future and not any(title.lower() in p.read_text(encoding="utf-8").lower() for p in future)
+
+
+def test_a_day_that_empties_loses_its_day_file(tmp_path: Path, site: Site) -> None:
+    env = queue_env(tmp_path, site)  # type: ignore[arg-type]
+    publish(env, now="2023-07-10T05:00:00+07:00")
+    folder = tmp_path / "out" / "queues" / "phuong-ham-rong"
+    assert sorted(p.name for p in folder.glob("*.json")) == ["2023-07-10.json", "2023-07-12.json", "queue.json"]
+    for guid in ("cb-1", "cb-2", "cb-3"):
+        assert env.run("withdraw", env.item_id(guid), "--reason", "Nguồn gỡ bài").exit_code == 0
+    report = publish(env, now="2023-07-10T05:10:00+07:00")  # before any slot: every entry leaves
+    assert "queues/phuong-ham-rong/2023-07-12.json" in report["removed"]
+    assert [p.name for p in folder.glob("*.json")] == ["queue.json"]
+    assert json.loads((folder / "queue.json").read_text(encoding="utf-8")) == {"ward": "phuong-ham-rong", "days": []}
+    consistent(tmp_path)
 
 
 def test_expired_story_leaves_the_slots_after_it_expires(tmp_path: Path, site: Site) -> None:
@@ -332,3 +349,119 @@ def test_a_deleted_output_file_is_written_again(tmp_path: Path, site: Site) -> N
     assert sorted(report["written"]) == sorted(str(p.relative_to(out)) for p in gone)
     assert {p: p.read_bytes() for p in gone} == before
     assert publish(env)["written"] == []
+
+
+def test_slot_scripts_that_read_the_same_are_kept_and_equal_a_full_render(
+    tmp_path: Path, site: Site, monkeypatch: object
+) -> None:
+    """After a change, only slots whose entries changed are rendered again; every file equals a fresh render."""
+    import pytest
+
+    import worker.publish as publisher
+    import worker.publish_queue as renderer
+
+    assert isinstance(monkeypatch, pytest.MonkeyPatch)
+    env = queue_env(tmp_path, site)  # type: ignore[arg-type]
+    publish(env, now="2023-07-10T05:00:00+07:00")
+    out = tmp_path / "out" / "queues"
+    scripts = sorted(p.relative_to(out) for p in out.rglob("*.txt"))
+    assert env.run("withdraw", env.item_id("cb-2"), "--reason", "Nguồn gỡ bài").exit_code == 0
+    touched = max((r for r in rows(env) if r["ward"] == "phuong-dien-bien"), key=lambda r: (r["date"], r["slot"]))
+    ack(env, touched["id"], "skipped")  # the desk changed this ward's rows since its files were written
+    rendered: list[str] = []
+    real = renderer.script_text
+
+    def counted(ward: object, script: renderer.SlotScript) -> str:
+        rendered.append(f"{script.ward}/{script.stem}.txt")
+        return real(ward, script)  # type: ignore[arg-type]
+
+    pages: list[str] = []
+    real_page = renderer.index_html
+
+    def counted_page(ward: renderer.BroadcastWard, *args: object) -> str:
+        pages.append(ward.id)
+        return real_page(ward, *args)  # type: ignore[arg-type]
+
+    yielded: list[str] = []
+    real_files = publisher.queue_files
+
+    def counted_files(*args: Any, **kwargs: Any) -> Any:
+        for ward, files, kept in real_files(*args, **kwargs):
+            yielded.extend(files)
+            yield ward, files, kept
+
+    listed = lambda: {(r["ward"], r["date"], r["id"], r["position"], r["status"]) for r in rows(env)}  # noqa: E731
+    before = listed()
+    monkeypatch.setattr(renderer, "script_text", counted)
+    monkeypatch.setattr(renderer, "index_html", counted_page)
+    monkeypatch.setattr(publisher, "queue_files", counted_files)
+    report = publish(env, now="2023-07-10T05:30:00+07:00")
+    # Day files: exactly the days whose rows moved are rendered again (the ward the desk touched: every day).
+    moved = {(w, d) for w, d, *_rest in before ^ listed()}
+    days = {p for p in yielded if p.endswith(".json") and not p.endswith("/queue.json")}
+    assert moved and {p for p in days if "/phuong-dien-bien/" not in p} == {
+        f"queues/{w}/{d}.json" for w, d in moved if w != "phuong-dien-bien" and (out / w / f"{d}.json").exists()
+    }
+    # An unchanged print page is kept; one whose ward's rows changed under the desk is rendered again.
+    assert "xa-hoang-dai" not in pages and "phuong-dien-bien" in pages
+    assert report["queues"]["removed"] > 0
+    assert rendered and len(rendered) < len(scripts)  # the slots cb-2 left were rendered, not the others
+    dien_bien = {str(p) for p in scripts if str(p).startswith("phuong-dien-bien/")}
+    last = f"phuong-dien-bien/{touched['date']}_{touched['slot'].replace(':', '')}.txt"
+    assert dien_bien - {last} <= set(rendered)  # its rows changed under the desk: every slot rendered again
+    assert {f"queues/{p}" for p in rendered} >= {p for p in report["written"] if p.endswith(".txt")}
+    monkeypatch.undo()
+    # A publish with no manifest renders every file from the same rows: the same bytes.
+    invoke(env, "publish", "--out", str(tmp_path / "fresh"), now="2023-07-10T05:30:00+07:00")
+    fresh = tmp_path / "fresh" / "queues"
+    assert sorted(p.relative_to(fresh) for p in fresh.rglob("*")) == sorted(p.relative_to(out) for p in out.rglob("*"))
+    for path in fresh.rglob("*.*"):
+        assert path.read_bytes() == (out / path.relative_to(fresh)).read_bytes(), path
+    consistent(tmp_path)
+
+
+def test_the_print_page_covers_print_days_and_moves_on_at_midnight(
+    tmp_path: Path, site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import worker.publish_queue as renderer
+    import worker.queues as queues
+
+    env = queue_env(tmp_path, site, "broadcast: {print_days: 1}\n")  # type: ignore[arg-type]
+    publish(env, now="2023-07-10T05:00:00+07:00")
+    folder = tmp_path / "out" / "queues" / "phuong-ham-rong"
+    dated = sorted({r["date"] for r in rows(env) if r["ward"] == "phuong-ham-rong"})
+    assert dated == ["2023-07-10", "2023-07-12"]  # two airings, two days apart
+    assert (folder / "2023-07-12_0630.txt").is_file()  # the queue's scripts go on; the page does not
+    page = (folder / "index.html").read_text(encoding="utf-8")
+    assert "Bản in từ 10/07/2023 đến 10/07/2023" in page and "thứ hai 10/07/2023" in page
+    assert "12/07/2023" not in page
+    assert publish(env, now="2023-07-10T23:59:00+07:00")["written"] == []  # the same day: nothing rewritten
+    listed: list[str] = []
+    day_json, queue_index = renderer.day_json, renderer.queue_index
+    monkeypatch.setattr(renderer, "day_json", lambda ward, *rest: listed.append(ward) or day_json(ward, *rest))
+    for module in (renderer, queues):
+        monkeypatch.setattr(
+            module, "queue_index", lambda ward, totals: listed.append(ward) or queue_index(ward, totals)
+        )
+    between = publish(env, now="2023-07-11T00:01:00+07:00")
+    assert listed == []  # every ward re-planned for the new day, no row moved: queue.json and day files kept
+    monkeypatch.undo()
+    assert "queues/phuong-ham-rong/index.html" in between["written"]
+    assert not [p for p in between["written"] if p.endswith((".txt", ".json"))]
+    page = (folder / "index.html").read_text(encoding="utf-8")
+    assert "Bản in từ 11/07/2023 đến 11/07/2023" in page and "Không có bản tin nào trong những ngày này" in page
+    assert publish(env, now="2023-07-11T22:00:00+07:00")["written"] == []
+    publish(env, now="2023-07-12T00:01:00+07:00")
+    page = (folder / "index.html").read_text(encoding="utf-8")
+    assert "bản tin 06:30, thứ tư 12/07/2023" in page and "10/07/2023" not in page
+    consistent(tmp_path)
+
+
+def test_print_days_0_prints_every_slot(tmp_path: Path, site: Site) -> None:
+    env = queue_env(tmp_path, site, "broadcast: {print_days: 0}\n")  # type: ignore[arg-type]
+    publish(env, now="2023-07-10T05:00:00+07:00")
+    folder = tmp_path / "out" / "queues" / "phuong-ham-rong"
+    page = folder.joinpath("index.html").read_text(encoding="utf-8")
+    assert "Bản in từ" not in page
+    assert page.count('<section class="slot"') == len(list(folder.glob("*.txt"))) == 2
+    assert "thứ hai 10/07/2023" in page and "thứ tư 12/07/2023" in page  # days apart: both printed

@@ -14,6 +14,7 @@ from worker.publish_config import SiteSettings
 from worker.queues import (
     QueueResult,
     entry_from_row,
+    first_day,
     gone_stories,
     published_stories,
     queue_files,
@@ -166,11 +167,13 @@ def test_class_planning_equals_planning_each_ward(tmp_path: Path) -> None:
                 row["status"],
             )
         # Files from a shared encoding are those of the ward's own plan.
-        for ward_id, files in queue_files(config, two):
+        for ward_id, files, kept in queue_files(config, two, now=later):
             view = next(v for v in two.wards if v.id == ward_id)
             from worker.publish_queue import render_queue
 
-            assert files == render_queue(view, expected[ward_id].entries, config.broadcast)
+            assert kept == ()  # no manifest listed: every slot script is rendered
+            today = first_day(config, later)
+            assert files == render_queue(view, expected[ward_id].entries, config.broadcast, today=today)
     finally:
         store.close()
 
@@ -221,3 +224,80 @@ def test_ward_fingerprints_do_not_depend_on_the_hash_seed() -> None:
         for seed in ("1", "2", "3")
     }
     assert len(prints) == 1
+
+
+def test_same_slots_compares_what_each_slot_reads_and_the_printed_days() -> None:
+    from worker.queues import entry_row, same_slots
+
+    def entry(day: str, order: int, story: str, status: str = "queued", script: str = "") -> QueueEntry:
+        text = script or f"Tin {story}."
+        return QueueEntry(f"id-{story}", "w", day, "06:00", order, "thuong", story, "p", story, text, 5, status)
+
+    old = [entry("2023-07-10", 1, "a"), entry("2023-07-10", 2, "b"), entry("2023-07-12", 1, "c")]
+    rows = [entry_row(e) for e in old]
+    grown = [*old, entry("2023-07-12", 2, "d")]
+    assert same_slots(rows, grown, ("2023-07-10", "2023-07-11")) == ({("2023-07-10", "06:00")}, True)
+    assert same_slots(rows, grown, ("2023-07-10", "2023-07-12")) == ({("2023-07-10", "06:00")}, False)
+    assert same_slots(rows, grown, None) == ({("2023-07-10", "06:00")}, False)
+    # A skipped entry is not read; an edited script or a new order is a change; a shared position never matches.
+    skipped = [replace(old[1], status="skipped"), old[0], old[2]]
+    assert same_slots(rows, skipped, None)[0] == {("2023-07-12", "06:00")}
+    edited = [old[0], replace(old[1], script="Tin đã sửa."), old[2]]
+    assert same_slots(rows, edited, None)[0] == {("2023-07-12", "06:00")}
+    tied = [old[0], replace(old[1], order=1), old[2]]
+    assert same_slots([entry_row(e) for e in tied], tied, None)[0] == {("2023-07-12", "06:00")}
+    assert same_slots([], old, ("2023-07-13", "2023-07-14")) == (frozenset(), True)  # nothing printed either time
+
+
+def test_a_remembered_frame_reserve_is_used_only_while_the_frame_is_unchanged(tmp_path: Path) -> None:
+    from worker.broadcast import frame_reserve
+
+    config = _config(tmp_path)
+    wards = list(parse_wards(WARDS))
+    store = Store.open(tmp_path / "loa.db")
+    try:
+        one = refresh(config, store, _snapshot([_item(1)]), wards, now=NOW, save=True)
+        view = next(v for v in one.wards if v.id == "xa-c")
+        assert one.states["xa-c"].reserve == frame_reserve(view, config.broadcast) > 0
+        more = _snapshot([_item(1), _item(2)])
+        # A remembered figure stands in for reading the intro and outro again (here a wrong one, to see it used).
+        tampered = {w: replace(s, reserve=s.reserve + 600) for w, s in one.states.items()}
+        used = refresh(config, store, more, wards, now=NOW, save=False, previous=tampered)
+        assert used.plan_for("xa-c") != refresh(config, store, more, wards, now=NOW, save=False).plan_for("xa-c")
+        # Another frame (here a name the manifest never saw) ignores it: the plan is the one computed afresh.
+        renamed = {w: replace(s, frame="other") for w, s in tampered.items()}
+        fresh = refresh(config, store, more, wards, now=NOW, save=False, previous=renamed)
+        assert fresh.plan_for("xa-c") == refresh(config, store, more, wards, now=NOW, save=False).plan_for("xa-c")
+    finally:
+        store.close()
+
+
+def test_same_rows_compares_what_queue_json_lists() -> None:
+    from worker.queues import same_rows
+
+    rows = [
+        {"id": f"e{n}", "date": "2023-07-10", "slot": "06:00", "position": n, "priority": "thuong", "story": f"s{n}",
+         "pack": "p", "title": "T", "seconds": 5, "repeat": 0, "status": "queued", "script": "x", "aired_at": None}
+        for n in (1, 2)
+    ]  # fmt: skip
+    assert same_rows(rows, list(reversed([{**r, "aired_at": "later"} for r in rows])))  # order and ack time aside
+    assert not same_rows(rows, [rows[0], {**rows[1], "position": 3}])
+    assert not same_rows(rows, [rows[0], {**rows[1], "status": "aired"}])
+    assert not same_rows(rows, rows[:1])
+
+
+def test_same_days_names_the_days_whose_rows_list_as_before() -> None:
+    from worker.queues import same_days
+
+    rows = [
+        {"id": f"e{n}", "date": f"2023-07-1{n}", "slot": "06:00", "position": 1, "priority": "thuong", "story": f"s{n}",
+         "pack": "p", "title": "T", "seconds": 5, "repeat": 0, "status": "queued", "script": "x", "aired_at": None}
+        for n in (0, 1, 2)
+    ]  # fmt: skip
+    moved = {**rows[1], "slot": "17:00"}
+    assert same_days(rows, [rows[0], moved, rows[2]]) == {"2023-07-10", "2023-07-12"}
+    added = {**rows[2], "id": "e9", "story": "s9", "position": 2}
+    assert same_days(rows, [*rows, added]) == {"2023-07-10", "2023-07-11"}  # a day with one more entry changed
+    assert same_days(rows, rows[:2]) == {"2023-07-10", "2023-07-11"}  # the emptied day has no file to keep
+    assert same_days(rows[:2], rows) == {"2023-07-10", "2023-07-11"}  # a new day has none either
+    assert same_days(rows, [{**r, "aired_at": "later", "script": "y"} for r in rows]) == {r["date"] for r in rows}

@@ -192,6 +192,7 @@ class BroadcastConfig:
     outside_window: bool = False
     horizon_days: int = 14
     max_sentence_syllables: int = 28
+    print_days: int = 2  # days the printable index.html covers from today; 0 = every slot in the queue
 
     @property
     def reading(self) -> ReadingOptions:
@@ -789,6 +790,7 @@ BROADCAST_KEYS = {
     "outside_window",
     "horizon_days",
     "max_sentence_syllables",
+    "print_days",
 }
 STYLE_CHOICES = {
     "thousand": ("nghìn", "ngàn"),
@@ -891,6 +893,7 @@ def parse_broadcast(value: object) -> BroadcastConfig:
         max_sentence_syllables=_expect_int(
             data.get("max_sentence_syllables", base.max_sentence_syllables), f"{path}.max_sentence_syllables", 8
         ),
+        print_days=_expect_int(data.get("print_days", base.print_days), f"{path}.print_days", 0),
     )
 
 

@@ -1,21 +1,23 @@
-"""Render one ward's broadcast queue to files: queue.json, one script per slot and a printable index.html.
+"""Render one ward's broadcast queue to files: queue.json (its days), one JSON file per day, one script per slot
+and a printable index.html.
 
 Pure: returns {relative path: bytes}; the publish step writes them under outputs/.
 """
 
 from __future__ import annotations
 
+import hashlib
 import html
 import json
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
-from functools import lru_cache
+from datetime import date, timedelta
+from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING
 
-from worker.broadcast import BroadcastWard, EntryStatus, QueueEntry, entry_id
+from worker.broadcast import BroadcastWard, EntryStatus, QueueEntry
 from worker.models import Priority
 from worker.readaloud import WARD_KINDS, frame_sentences, syllables
 
@@ -69,8 +71,13 @@ def ward_title(ward: BroadcastWard) -> str:
     return f"{kind[:1].upper()}{kind[1:]} {ward.name}"
 
 
-def slot_scripts(ward: BroadcastWard, entries: Sequence[QueueEntry], config: BroadcastConfig) -> tuple[SlotScript, ...]:
-    """One script per slot that has entries to air (skipped entries are left out)."""
+def slot_scripts(
+    ward: BroadcastWard,
+    entries: Sequence[QueueEntry],
+    config: BroadcastConfig,
+    wanted: Callable[[tuple[str, str]], bool] | None = None,
+) -> tuple[SlotScript, ...]:
+    """One script per slot that has entries to air (skipped entries are left out); only `wanted` (date, slot)s."""
     options = config.reading
     groups: dict[tuple[str, str], list[QueueEntry]] = {}
     for entry in entries:
@@ -78,6 +85,8 @@ def slot_scripts(ward: BroadcastWard, entries: Sequence[QueueEntry], config: Bro
             groups.setdefault((entry.date, entry.slot), []).append(entry)
     scripts: list[SlotScript] = []
     for (day_text, slot), group in sorted(groups.items()):
+        if wanted is not None and not wanted((day_text, slot)):
+            continue
         day = date.fromisoformat(day_text)
         parts: list[tuple[str, str]] = []
         intro = frame_sentences(config.intro, kind=ward.kind, name=ward.name, day=day, slot=slot, options=options)
@@ -143,8 +152,15 @@ section.slot h2 { font-size: 20pt; margin: 0 0 .2em; }
 _escape = lru_cache(maxsize=8192)(html.escape)
 
 
-def index_html(ward: BroadcastWard, scripts: Sequence[SlotScript]) -> str:
-    """A page the ward operator opens and prints: one A4 section per slot, large type, no scripts or assets."""
+def _day(day: date) -> str:
+    return f"{day.day:02d}/{day.month:02d}/{day.year}"
+
+
+def index_html(ward: BroadcastWard, scripts: Sequence[SlotScript], days: tuple[date, date] | None = None) -> str:
+    """A page the ward operator opens and prints: one A4 section per slot, large type, no scripts or assets.
+
+    `days` (first, last): the page covers only those days (`broadcast.print_days`) and says so.
+    """
     esc = _escape
     title = f"Lịch phát thanh — {ward_title(ward)}"
     out = [
@@ -155,7 +171,15 @@ def index_html(ward: BroadcastWard, scripts: Sequence[SlotScript]) -> str:
         "<body>",
         f"<h1>{esc(title)}</h1>",
     ]
-    if not scripts:
+    if days is not None:
+        first, last = days
+        out.append(
+            f'<p class="meta">Bản in từ {_day(first)} đến {_day(last)}; '
+            "các ngày sau có trong các tệp bản chữ cùng thư mục.</p>"
+        )
+    if not scripts and days is not None:
+        out.append("<p>Không có bản tin nào trong những ngày này.</p>")
+    elif not scripts:
         out.append("<p>Chưa có bản tin nào được xếp lịch.</p>")
     else:
         out.append('<nav><ol class="noprint">')
@@ -182,24 +206,98 @@ def index_html(ward: BroadcastWard, scripts: Sequence[SlotScript]) -> str:
     return "\n".join(out) + "\n"
 
 
-def queue_json(ward: BroadcastWard, entries: Sequence[QueueEntry]) -> str:
-    ordered = sorted((e for e in entries if e.ward == ward.id), key=lambda e: (e.date, e.slot, e.order, e.id))
-    return json.dumps({"ward": ward.id, "entries": [e.as_dict() for e in ordered]}, ensure_ascii=False, indent=2) + "\n"
+# Listings carry no script: the slot's .txt has the text (and the desk API, per entry), and carrying it made each
+# ward's listing ~0.9 MB to encode, hash and write on every change.
+LISTED = tuple(name for name in QueueEntry.__dataclass_fields__ if name != "script")
+
+
+def listed(entry: QueueEntry) -> dict[str, object]:
+    """One day file entry: every field but the script."""
+    return {name: getattr(entry, name) for name in LISTED}
+
+
+def _compact(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _lines(head: dict[str, object], key: str, items: Sequence[dict[str, object]]) -> str:
+    """Compact JSON with one item of `key` per line: grep-friendly, a quarter smaller than indented."""
+    opening = f'{_compact(head)[:-1]},"{key}":['
+    if not items:
+        return f"{opening}]}}\n"
+    return opening + "\n" + ",\n".join(_compact(item) for item in items) + "\n]}\n"
+
+
+def queue_days(ward: str, entries: Sequence[QueueEntry]) -> dict[str, list[QueueEntry]]:
+    """The ward's entries by date (in date order), each day in listing order (slot, order, id)."""
+    ordered = sorted((e for e in entries if e.ward == ward), key=lambda e: (e.date, e.slot, e.order, e.id))
+    days: dict[str, list[QueueEntry]] = {}
+    for entry in ordered:
+        days.setdefault(entry.date, []).append(entry)
+    return days
+
+
+def day_totals(days: Mapping[str, Sequence[QueueEntry]]) -> tuple[tuple[str, int, int], ...]:
+    """(date, entries, seconds) per day: what queue.json says of each day file (the same for a whole class)."""
+    return tuple((day, len(group), sum(e.seconds for e in group)) for day, group in days.items())
+
+
+def queue_index(ward: str, totals: Sequence[tuple[str, int, int]]) -> str:
+    """queue.json: the ward's days, each with its day file, entry count and the sum of its entries' seconds."""
+    listed_days = [{"date": d, "href": f"{d}.json", "entries": n, "seconds": s} for d, n, s in totals]
+    return _lines({"ward": ward}, "days", listed_days)
+
+
+def day_json(ward: str, day: str, entries: Sequence[QueueEntry]) -> str:
+    """YYYY-MM-DD.json: the day's entries (already in listing order, see `queue_days`) without their scripts."""
+    return _lines({"ward": ward, "date": day}, "entries", [listed(e) for e in entries])
 
 
 def render_queue(
-    ward: BroadcastWard, entries: Sequence[QueueEntry], config: BroadcastConfig, *, listing: bytes | None = None
+    ward: BroadcastWard,
+    entries: Sequence[QueueEntry],
+    config: BroadcastConfig,
+    *,
+    listings: Mapping[str, bytes] | None = None,
+    today: date | None = None,
+    reuse: Collection[tuple[str, str]] = (),
+    page: bool = True,
+    index: bool = True,
+    kept_days: Collection[str] = (),
 ) -> dict[str, bytes]:
-    """queues/<ward>/queue.json, queues/<ward>/YYYY-MM-DD_HHMM.txt per slot and queues/<ward>/index.html.
+    """queues/<ward>/: queue.json (the index of days), YYYY-MM-DD.json per day, YYYY-MM-DD_HHMM.txt per slot,
+    index.html.
 
-    `listing`, when given, is this ward's queue.json already rendered (see `QueueListing`).
+    `listings` (day → bytes) holds day files already rendered for this ward (see `QueueListing`). index.html
+    covers `config.print_days` from `today` (every slot without `today` or with 0). The (date, slot)s in `reuse`
+    have a script on disk that reads the same: theirs is not rendered (or returned) unless the page prints it.
+    Without `page` or `index`, index.html or queue.json is kept as it is, and so are the day files of
+    `kept_days`: they would read the same, so they are not returned.
     """
     folder = f"queues/{ward.id}"
-    scripts = slot_scripts(ward, entries, config)
-    files = {f"{folder}/queue.json": listing if listing is not None else queue_json(ward, entries).encode("utf-8")}
+    days = (today, today + timedelta(days=config.print_days - 1)) if today and config.print_days else None
+    shown = (days[0].isoformat(), days[1].isoformat()) if days else None
+
+    def printed(key: tuple[str, str]) -> bool:
+        return shown is None or shown[0] <= key[0] <= shown[1]
+
+    scripts = slot_scripts(
+        ward, entries, config, wanted=(lambda key: key not in reuse or (page and printed(key))) if reuse else None
+    )
+    files: dict[str, bytes] = {}
+    by_day = queue_days(ward.id, entries)
+    ready = listings or {}
+    for day, group in by_day.items():
+        if day not in kept_days:
+            files[f"{folder}/{day}.json"] = ready.get(day) or day_json(ward.id, day, group).encode("utf-8")
     for script in scripts:
-        files[f"{folder}/{script.stem}.txt"] = script_text(ward, script).encode("utf-8")
-    files[f"{folder}/index.html"] = index_html(ward, scripts).encode("utf-8")
+        if (script.date, script.slot) not in reuse:
+            files[f"{folder}/{script.stem}.txt"] = script_text(ward, script).encode("utf-8")
+    if page:
+        shown_scripts = [s for s in scripts if printed((s.date, s.slot))]
+        files[f"{folder}/index.html"] = index_html(ward, shown_scripts, days).encode("utf-8")
+    if index:
+        files[f"{folder}/queue.json"] = queue_index(ward.id, day_totals(by_day)).encode("utf-8")
     return files
 
 
@@ -208,9 +306,9 @@ _HOLE = re.compile(r'"\ue000loa-(\w+)\ue000"')
 
 @dataclass(frozen=True)
 class QueueListing:
-    """queue.json of a class of wards planned alike: encoded once, each ward's id and entry ids filled in.
+    """One day file of a class of wards planned alike: encoded once, each ward's id and entry ids filled in.
 
-    Valid only when (date, slot, order) is unique among the entries, so the listing order never falls to ids.
+    Valid only when (slot, order) is unique among the day's entries, so the listing order never falls to ids.
     """
 
     pieces: tuple[bytes, ...]
@@ -218,31 +316,38 @@ class QueueListing:
     keys: tuple[tuple[str, int], ...]  # (story, repeat) of each entry, in listing order
 
     @classmethod
-    def build(cls, ward: BroadcastWard, entries: Sequence[QueueEntry]) -> QueueListing | None:
-        mine = [e for e in entries if e.ward == ward.id]
-        if len({(e.date, e.slot, e.order) for e in mine}) != len(mine):
+    def build(cls, ward: str, day: str, entries: Sequence[QueueEntry]) -> QueueListing | None:
+        """From the day's entries of `ward` in listing order (`queue_days`)."""
+        if len({(e.slot, e.order) for e in entries}) != len(entries):
             return None
-        ordered = sorted(mine, key=lambda e: (e.date, e.slot, e.order, e.id))
         marked = [
-            {**e.as_dict(), "id": f"\ue000loa-{n}\ue000", "ward": "\ue000loa-w\ue000"} for n, e in enumerate(ordered)
+            {**listed(e), "id": f"\ue000loa-{n}\ue000", "ward": "\ue000loa-w\ue000"} for n, e in enumerate(entries)
         ]
-        text = json.dumps({"ward": "\ue000loa-w\ue000", "entries": marked}, ensure_ascii=False, indent=2) + "\n"
+        text = _lines({"ward": "\ue000loa-w\ue000", "date": day}, "entries", marked)
         parts = _HOLE.split(text)
         listing = cls(
             tuple(p.encode("utf-8") for p in parts[0::2]),
             tuple(parts[1::2]),
-            tuple((e.story, e.repeat) for e in ordered),
+            tuple((e.story, e.repeat) for e in entries),
         )
-        return listing if listing.fill(ward.id) == queue_json(ward, entries).encode("utf-8") else None
+        return listing if listing.fill(ward) == day_json(ward, day, entries).encode("utf-8") else None
 
     def fill(self, ward: str) -> bytes:
-        values = {"w": f'"{ward}"'.encode()}
+        # entry_id(ward, story, repeat) for every entry: the ward's prefix hashed once, then copied per entry.
+        prefix = hashlib.sha256(f"{ward}\x1f".encode())
+        named = f'"{ward}"'.encode()
         out = [self.pieces[0]]
         for hole, piece in zip(self.holes, self.pieces[1:], strict=True):
             if hole == "w":
-                out.append(values["w"])
+                out.append(named)
             else:
-                story, repeat = self.keys[int(hole)]
-                out.append(f'"{entry_id(ward, story, repeat)}"'.encode())
+                digest = prefix.copy()
+                digest.update(self.suffixes[int(hole)])
+                out.append(b'"' + digest.hexdigest()[:16].encode() + b'"')
             out.append(piece)
         return b"".join(out)
+
+    @cached_property
+    def suffixes(self) -> tuple[bytes, ...]:
+        """What entry_id hashes after the ward's prefix, per entry."""
+        return tuple(f"{story}\x1f{repeat}".encode() for story, repeat in self.keys)

@@ -9,10 +9,10 @@ import hashlib
 import itertools
 import re
 import tempfile
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
-from functools import cached_property
+from functools import cached_property, partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -30,7 +30,17 @@ from worker.broadcast import (
     frame_reserve,
 )
 from worker.models import Priority
-from worker.publish_queue import QueueListing, SlotScript, clock, render_queue, slot_scripts, ward_title
+from worker.publish_queue import (
+    QueueListing,
+    SlotScript,
+    clock,
+    day_totals,
+    queue_days,
+    queue_index,
+    render_queue,
+    slot_scripts,
+    ward_title,
+)
 from worker.readaloud import StoryText
 from worker.sanitize import html_to_text, nfc
 from worker.wards import Ward
@@ -46,7 +56,7 @@ _EXTINF = re.compile(r"^#EXTINF:(\d+),")
 
 
 # Bump when planning or the queue files change, so every stored ward fingerprint is stale.
-QUEUE_FORMAT = "queues-1"
+QUEUE_FORMAT = "queues-3"
 _ROW_SHAPE = ("date", "slot", "position", "priority", "story", "pack", "title", "script", "seconds", "repeat", "status")
 
 
@@ -60,6 +70,9 @@ class WardQueueState:
     entries: int
     unplaced: int
     clock: str = ""  # how much of `now` the fingerprint holds: "", "day" or "slot" (see `_phase`)
+    frame: str = ""  # what the ward's slot scripts read besides their entries (settings, code, name): `frame`
+    printed: str = ""  # the first day its print page covered (YYYY-MM-DD), "" when it printed every slot
+    reserve: int = 0  # its frame_reserve, valid while `frame` is unchanged (0: unknown)
 
     def as_json(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in _STATE_KEYS}
@@ -67,12 +80,19 @@ class WardQueueState:
     @classmethod
     def from_json(cls, data: Any) -> WardQueueState | None:
         try:
-            return cls(**{k: data[k] for k in _STATE_KEYS})
-        except (KeyError, TypeError):
+            # `frame`, `printed` and `reserve` came later: an older manifest reads as ""/0 (nothing reused yet).
+            return cls(
+                **{k: data[k] for k in _STATE_KEYS if k not in _LATER_KEYS},
+                frame=str(data.get("frame") or ""),
+                printed=str(data.get("printed") or ""),
+                reserve=int(data.get("reserve") or 0),
+            )
+        except (KeyError, TypeError, AttributeError):
             return None
 
 
-_STATE_KEYS = ("fingerprint", "token", "shape", "entries", "unplaced", "clock")
+_STATE_KEYS = ("fingerprint", "token", "shape", "entries", "unplaced", "clock", "frame", "printed", "reserve")
+_LATER_KEYS = ("frame", "printed", "reserve")
 
 
 @dataclass(frozen=True)
@@ -81,6 +101,18 @@ class PlannedClass:
 
     plan: QueuePlan  # the first member's
     members: tuple[BroadcastWard, ...]
+    # Per member, the (date, slot)s whose script on disk reads as this plan's: written from the same rows
+    # (the slot's entries read the same) with the same framing. They are kept, not rendered again.
+    reusable: Mapping[str, frozenset[tuple[str, str]]] = field(default_factory=dict)
+    pages: frozenset[str] = frozenset()  # members whose print page covers the same days and slots, unchanged
+    indexes: frozenset[str] = frozenset()  # members whose rows, and so queue.json (the index of days), are unchanged
+    days: Mapping[str, frozenset[str]] = field(default_factory=dict)  # per member, days whose rows (file) are unchanged
+
+    def reuse(self, ward: str) -> frozenset[tuple[str, str]]:
+        return self.reusable.get(ward, frozenset())
+
+    def kept_days(self, ward: str) -> frozenset[str]:
+        return self.days.get(ward, frozenset())
 
 
 @dataclass(frozen=True)
@@ -132,6 +164,23 @@ class QueueResult:
 
     def as_json(self) -> dict[str, Any]:
         return {"wards": len(self.wards) + len(self.kept), **self.counts(), "saved": self.saved}
+
+
+def split_result(result: QueueResult) -> tuple[QueueResult, QueueResult]:
+    """Two results rendering about half the planned wards each (a class's members may fall in both halves)."""
+    pairs = [(each, view) for each in result.classes for view in each.members]
+    half = len(pairs) // 2
+    parts: list[list[PlannedClass]] = [[], []]
+    for part, chunk in enumerate((pairs[:half], pairs[half:])):
+        for _key, group_ in itertools.groupby(chunk, key=lambda pair: id(pair[0])):
+            group = list(group_)
+            each = group[0][0]
+            parts[part].append(replace(each, members=tuple(view for _each, view in group)))
+    first, second = (tuple(part) for part in parts)
+    return (
+        replace(result, classes=first, wards=tuple(v for c in first for v in c.members)),
+        replace(result, classes=second, wards=tuple(v for c in second for v in c.members)),
+    )
 
 
 def map_plan(plan_: QueuePlan, ward: str) -> QueuePlan:
@@ -277,6 +326,62 @@ def row_shape(ward: str, rows: Sequence[dict[str, Any]]) -> str:
     return _digest(parts)
 
 
+def _slot_reads(items: Iterable[tuple[str, str, int, str, str, str]]) -> dict[tuple[str, str], tuple[Any, ...] | None]:
+    """(date, slot) → what its script reads from the entries (order, priority, script), skipped ones left out.
+
+    None for a slot where two entries share a position: their reading order would fall to the entry sequence.
+    """
+    found: dict[tuple[str, str], list[tuple[int, str, str]]] = {}
+    for day, slot, order, priority, script, status in items:
+        if status != EntryStatus.SKIPPED:
+            found.setdefault((day, slot), []).append((order, priority, script))
+    return {
+        key: tuple(sorted(parts)) if len({p[0] for p in parts}) == len(parts) else None for key, parts in found.items()
+    }
+
+
+def same_slots(
+    old_rows: Sequence[dict[str, Any]], entries: Sequence[QueueEntry], days: tuple[str, str] | None
+) -> tuple[frozenset[tuple[str, str]], bool]:
+    """The slots of a new plan whose script reads exactly as the one rendered from `old_rows`, and whether the
+    print page of `days` (first, last; None: no page kept) lists the same slots, all of them unchanged.
+    """
+    before = _slot_reads(
+        (r["date"], r["slot"], int(r["position"] or 0), r["priority"], r["script"], r["status"]) for r in old_rows
+    )
+    after = _slot_reads((e.date, e.slot, e.order, e.priority, e.script, e.status) for e in entries)
+    same = frozenset(key for key, reads in after.items() if reads is not None and before.get(key) == reads)
+    if days is None:
+        return same, False
+    printed_before = {key for key in before if days[0] <= key[0] <= days[1]}
+    printed_after = {key for key in after if days[0] <= key[0] <= days[1]}
+    return same, printed_before == printed_after and printed_after <= same
+
+
+_LISTED_ROW = ("id", "date", "slot", "position", "priority", "story", "pack", "title", "seconds", "repeat", "status")
+
+
+def same_rows(old_rows: Sequence[dict[str, Any]], new_rows: Sequence[dict[str, Any]]) -> bool:
+    """Whether a plan leaves every row as the day files list it (ids, places, fields, statuses)."""
+    if len(old_rows) != len(new_rows):
+        return False
+    listed = sorted(tuple(r[k] for k in _LISTED_ROW) for r in old_rows)
+    return listed == sorted(tuple(r[k] for k in _LISTED_ROW) for r in new_rows)
+
+
+def same_days(old_rows: Sequence[dict[str, Any]], new_rows: Sequence[dict[str, Any]]) -> frozenset[str]:
+    """The days of a new plan whose rows all list as before: their YYYY-MM-DD.json reads the same."""
+
+    def by_day(rows: Sequence[dict[str, Any]]) -> dict[str, list[tuple[Any, ...]]]:
+        out: dict[str, list[tuple[Any, ...]]] = {}
+        for row in rows:
+            out.setdefault(row["date"], []).append(tuple(row[k] for k in _LISTED_ROW))
+        return out
+
+    before = by_day(old_rows)
+    return frozenset(day for day, rows in by_day(new_rows).items() if sorted(rows) == sorted(before.get(day, ())))
+
+
 def _phase(view: BroadcastWard, now: datetime, tz: Any, clock: str) -> str:
     """What of `now` can still change a plan whose other inputs are unchanged (`clock`, from `_clock`)."""
     if not clock:
@@ -314,11 +419,14 @@ def refresh(
     save: bool,
     previous: Mapping[str, WardQueueState] | None = None,
     present: Callable[[str], bool] | None = None,
+    listed: Mapping[str, Collection[str]] | None = None,
 ) -> QueueResult:
     """Plan every broadcasting ward's queue from the snapshot; with `save`, store it in the same transaction.
 
     A ward whose fingerprint equals `previous` (and whose files are `present`) is kept: not read, planned,
-    saved or rendered. Wards alike modulo their ids are planned once per class (see `row_shape`).
+    saved or rendered. Wards alike modulo their ids are planned once per class (see `row_shape`). A planned
+    ward's slot scripts that read the same as before are kept when `listed` (ward → file names in the last
+    manifest) has them and its files are `present`.
     """
     pairs = broadcast_wards(wards)
     if not pairs:
@@ -326,9 +434,16 @@ def refresh(
     previous = previous or {}
     settings = config.broadcast
     window = (config.campaign.start, config.campaign.end) if config.campaign else None
+    first = first_day(config, now)
+    days = (first.isoformat(), (first + timedelta(days=settings.print_days - 1)).isoformat())
+    printed = days[0] if settings.print_days else ""
     by_filter = stories_by_filter(snapshot, [ward for ward, _view in pairs])
     filter_prints = {key: _digest(_story_print(s) for s in stories) for key, stories in by_filter.items()}
     base = [_digest([QUEUE_FORMAT, _code_print(), repr(settings), str(config.timezone), repr(window)])]
+
+    def frame(view: BroadcastWard) -> str:
+        # Everything a slot script reads besides its entries: the settings and code (in `base`), name, kind.
+        return _digest([*base, _view_print(view)])
 
     def fingerprint(ward: Ward, view: BroadcastWard, token: str, clock: str) -> str:
         phase = _phase(view, now, config.timezone, clock)
@@ -366,11 +481,19 @@ def refresh(
             shapes[ward_id] = row_shape(ward_id, ward_rows)
         ward_of = {view.id: ward for ward, view in todo}
         reserves: dict[tuple[Any, ...], int] = {}
+        reserve_of: dict[str, int] = {}
         classes: dict[tuple[Any, ...], list[tuple[Ward, BroadcastWard]]] = {}
         for ward, view in todo:
             frame_key = (view.kind, view.name, view.slots)
             if frame_key not in reserves:
-                reserves[frame_key] = frame_reserve(view, settings)
+                # Reading the intro and outro aloud costs ~1 ms a ward: the last publish's figure stands while
+                # everything it reads from (settings, code, name, kind, slots: the frame) is unchanged.
+                before = previous.get(view.id)
+                if before is not None and before.reserve and before.frame == frame(view):
+                    reserves[frame_key] = before.reserve
+                else:
+                    reserves[frame_key] = frame_reserve(view, settings)
+            reserve_of[view.id] = reserves[frame_key]
             shape = shapes[view.id]
             key = (
                 view.slots,
@@ -427,8 +550,41 @@ def refresh(
             result = replace(
                 fill(leader_view, existing[leader_view.id], candidates, now, rules), flagged=tuple(flagged)
             )
-            planned.append(PlannedClass(result, tuple(view for _w, view in members)))
-            clocks[leader_view.id] = _clock(result, candidates)
+            # A ward's files were written from its rows as they are now when its token is the one the last
+            # completed publish recorded (the manifest is written last) and its framing did not change.
+            reusable: dict[str, frozenset[tuple[str, str]]] = {}
+            pages: set[str] = set()
+            indexes: set[str] = set()
+            days_kept: dict[str, frozenset[str]] = {}
+            same: tuple[frozenset[tuple[str, str]], bool] | None = None
+            unmoved: tuple[frozenset[str], bool] | None = None
+            for _w, view in members:
+                before = previous.get(view.id)
+                names = (listed or {}).get(view.id)
+                if (
+                    before is None
+                    or not names
+                    or before.frame != frame(view)
+                    or before.token != tokens.get(view.id, "")
+                    or (present is not None and not present(view.id))
+                ):
+                    continue
+                if same is None:
+                    same = same_slots(rows[leader_view.id], result.entries, days if printed else None)
+                reusable[view.id] = frozenset(k for k in same[0] if f"{k[0]}_{k[1].replace(':', '')}.txt" in names)
+                if same[1] and before.printed == printed and "index.html" in names:
+                    pages.add(view.id)  # the same days, the same slots reading the same: the same page
+                if unmoved is None:
+                    new_rows = [entry_row(e) for e in result.entries]
+                    unmoved = (same_days(rows[leader_view.id], new_rows), same_rows(rows[leader_view.id], new_rows))
+                # A new pack moves a day or two of a ward's queue: the other days' files stay as they are.
+                days_kept[view.id] = frozenset(day for day in unmoved[0] if f"{day}.json" in names)
+                if unmoved[1] and "queue.json" in names:
+                    indexes.add(view.id)  # e.g. the first publish of a day, only moving the print page on
+            members_ = tuple(view for _w, view in members)
+            planned.append(PlannedClass(result, members_, reusable, frozenset(pages), frozenset(indexes), days_kept))
+            # The print page covers days from today: with print_days it changes at midnight, so the day counts.
+            clocks[leader_view.id] = _clock(result, candidates) or ("day" if settings.print_days else "")
             if not save:
                 continue
             plus, changed, minus = _row_diff(rows[leader_view.id], [entry_row(e) for e in result.entries])
@@ -463,6 +619,9 @@ def refresh(
                         entries=len(each.plan.entries),
                         unplaced=unplaced,
                         clock=clock,
+                        frame=frame(view),
+                        printed=printed,
+                        reserve=reserve_of[view.id],
                     )
         views = tuple(view for each in planned for view in each.members)
         return QueueResult(wards=views, classes=tuple(planned), saved=saved, kept=tuple(kept), states=states)
@@ -495,24 +654,47 @@ def _row_diff(
     return plus, changed, minus
 
 
-def queue_files(config: Config, result: QueueResult) -> Iterator[tuple[str, dict[str, bytes]]]:
-    """Per planned ward, outputs/queues/<ward>/: queue.json, one YYYY-MM-DD_HHMM.txt per slot, index.html.
+def queue_files(
+    config: Config, result: QueueResult, *, now: datetime
+) -> Iterator[tuple[str, dict[str, bytes], tuple[str, ...]]]:
+    """Per planned ward, outputs/queues/<ward>/: queue.json, YYYY-MM-DD.json per day, a script per slot, index.html.
 
-    One ward at a time, so a national publish never holds every ward's files; a class shares one encoding.
+    One ward at a time, so a national publish never holds every ward's files; a class shares one encoding per day.
+    The third item names the files kept as they are on disk (they read the same: `PlannedClass`).
     """
+    today = first_day(config, now)
     for each in result.classes:
-        leader = each.members[0]
-        listing = QueueListing.build(leader, each.plan.entries) if len(each.members) > 1 else None
+        leader = each.plan.ward  # usually members[0]; a class split between processes has it in one part only
+        days = queue_days(leader, each.plan.entries)
+        totals = day_totals(days)
+        others = [view for view in each.members if view.id != leader]
+        # A shared encoding of a day only when some member needs that day's file written.
+        wanted = {day for view in others for day in days if day not in each.kept_days(view.id)}
+        listings = {day: QueueListing.build(leader, day, days[day]) for day in sorted(wanted)}
         for view in each.members:
-            if view.id == leader.id:
-                yield view.id, render_queue(view, each.plan.entries, config.broadcast)
-            elif listing is None:
-                yield view.id, render_queue(view, result.entries(view.id), config.broadcast)
+            reuse = each.reuse(view.id)
+            page = view.id not in each.pages
+            index = view.id not in each.indexes
+            kept_days = each.kept_days(view.id)
+            kept = tuple(sorted(f"{day}.json" for day in kept_days))
+            kept += tuple(sorted(f"{day}_{slot.replace(':', '')}.txt" for day, slot in reuse))
+            kept += (() if page else ("index.html",)) + (() if index else ("queue.json",))
+            render = partial(
+                render_queue, config=config.broadcast, today=today, reuse=reuse, page=page, kept_days=kept_days
+            )
+            needed = [day for day in days if day not in kept_days]
+            if view.id == leader:
+                files = render(view, each.plan.entries, index=index)
+            elif any(listings.get(day) is None for day in needed):
+                files = render(view, result.entries(view.id), index=index)
             else:
                 # The leader's entries read the same in this ward: only ids differ, and the scripts show none.
-                as_leader = replace(view, id=leader.id)
-                files = render_queue(as_leader, each.plan.entries, config.broadcast, listing=listing.fill(view.id))
-                yield view.id, {f"queues/{view.id}/{path.rpartition('/')[2]}": data for path, data in files.items()}
+                filled = {day: listing.fill(view.id) for day in needed if (listing := listings[day]) is not None}
+                shared = render(replace(view, id=leader), each.plan.entries, listings=filled, index=False)
+                files = {f"queues/{view.id}/{path.rpartition('/')[2]}": data for path, data in shared.items()}
+                if index:
+                    files[f"queues/{view.id}/queue.json"] = queue_index(view.id, totals).encode("utf-8")
+            yield view.id, files, kept
 
 
 # -- optional TTS --------------------------------------------------------------------------------------

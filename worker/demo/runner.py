@@ -145,7 +145,8 @@ def run_demo(folder: Path, *, echo: Echo, run: Runner, keep_serving: bool = Fals
         echo(f"City site: {outputs / 'site' / 'index.html'}  (open it in a browser, or serve {outputs / 'site'})")
         echo(f"Ward feeds: {outputs / 'feeds'}/<ward-id>.xml and .json")
         queue = outputs / "queues" / "phuong-dien-bien"
-        echo(f"Loudspeaker queue: {queue / 'index.html'}  (print it on A4; scripts per slot and queue.json beside it)")
+        beside = "scripts per slot, queue.json and a JSON file per day beside it"
+        echo(f"Loudspeaker queue: {queue / 'index.html'}  (print it on A4; {beside})")
         for path in reports:
             echo(f"Report: {path}")
         if keep_serving:

@@ -5,22 +5,28 @@ New pages are written before the pages that link to them; files left from withdr
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import hashlib
+import itertools
 import json
 import os
-import tempfile
+import pickle
+import secrets
+import signal
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from worker.dates import from_iso, iso_utc
 from worker.faults import crash_point
 from worker.publish.feeds import FeedsOutput, FeedState, render_site_feeds, ward_feed_files
 from worker.publish.model import PublishedPack, Snapshot, pack_hash, pack_items, story_leads
 from worker.publish.site import render_site
-from worker.queues import WardQueueState, queue_audio, queue_files, refresh
+from worker.queues import WardQueueState, queue_audio, queue_files, refresh, split_result
 from worker.wards import Ward
 
 if TYPE_CHECKING:
@@ -41,7 +47,7 @@ _ORDER = (
     "site/index",
     "site/",
     "feeds/",
-    "queues/",  # per ward: slot scripts and audio (digits sort first), then index.html, playlist, queue.json
+    "queues/",  # per ward: day files, slot scripts and audio (digits sort first), then index.html, playlist, queue.json
 )
 
 
@@ -171,17 +177,26 @@ def _read_manifest(out: Path) -> dict[str, Any]:
         return {}
 
 
+_TEMP_TAG = f"{secrets.token_hex(4)}-"  # this process's temp names: `.{name}.{tag}{n}.tmp`, created exclusively
+_TEMP_NUMBERS = itertools.count()
+
+
 def stage(path: Path, data: bytes) -> Path:
     """Write data to a temp file in the destination's folder, to be moved into place by os.replace."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    # As mkstemp does (O_EXCL, a name no one else uses), without its per-file name generation and file object.
+    temp = f"{path.parent}/.{path.name}.{_TEMP_TAG}{next(_TEMP_NUMBERS)}.tmp"
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.chmod(temp, 0o644)
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+        os.fchmod(fd, 0o644)
     except BaseException:
+        os.close(fd)
         Path(temp).unlink(missing_ok=True)
         raise
+    os.close(fd)
     return Path(temp)
 
 
@@ -223,6 +238,8 @@ class _Writer:
         self.hashes: dict[str, str] = {}
         self.staged: dict[str, Path] = {}
         self.marker = target / STAGING
+        self.marked = False
+        self.helpers: list[_Helper] = []  # forked children not joined yet: stopped by `discard`
 
     def offer(self, path: str, data: bytes) -> None:
         digest = self.hashes[path] = hashlib.sha256(data).hexdigest()
@@ -235,14 +252,18 @@ class _Writer:
         self.report.written.append(path)
         if self.report.dry_run:
             return
-        if not self.staged:
-            # A publish killed while staging leaves this behind: the next one sweeps its temp files first.
-            self.target.mkdir(parents=True, exist_ok=True)
-            self.marker.touch()
+        self.begin_staging()
         old = self.staged.pop(path, None)
         if old is not None:
             old.unlink(missing_ok=True)
         self.staged[path] = stage(self.target / path, data)
+
+    def begin_staging(self) -> None:
+        if not self.marked:
+            # A publish killed while staging leaves this behind: the next one sweeps its temp files first.
+            self.target.mkdir(parents=True, exist_ok=True)
+            self.marker.touch()
+            self.marked = True
 
     def commit(self) -> None:
         self.report.written.sort(key=_order)
@@ -255,11 +276,112 @@ class _Writer:
             for temp, _destination in pairs:
                 temp.unlink(missing_ok=True)
         self.marker.unlink(missing_ok=True)
+        self.marked = False
 
     def discard(self) -> None:
+        while self.helpers:
+            self.helpers.pop().stop()
         for temp in self.staged.values():
             temp.unlink(missing_ok=True)
         self.staged = {}
+
+
+def _offer_queues(
+    writer: _Writer,
+    files: Iterable[tuple[str, dict[str, bytes], tuple[str, ...]]],
+    before: dict[str, dict[str, str]],
+    rendered: dict[str, bytes] | None,
+) -> None:
+    """Offer each planned ward's queue files; those kept as they are (`queue_files`) keep their manifest digests."""
+    for ward_id, ward_files, kept in files:
+        for path, data in ward_files.items():
+            writer.offer(path, data)
+            if rendered is not None:
+                rendered[path] = data
+        # Day files, slot scripts and print pages that read as they did: on disk as the manifest says, not rendered.
+        for name in kept:
+            writer.hashes[f"queues/{ward_id}/{name}"] = before[ward_id][name]
+        writer.report.unchanged += len(kept)
+
+
+_FORK_FROM = 400  # planned wards: below this, forking a helper costs more than it saves
+
+
+@dataclass
+class _Helper:
+    """A forked child rendering and staging files (the ward feeds, half of the queue files) while the parent
+    works on. It never touches SQLite and leaves with os._exit; the parent merges what it staged and replaces
+    everything in `commit`. Its temp files sit under the staging marker, so a kill leaves them to the sweep.
+    """
+
+    pid: int
+    results: Path
+
+    @classmethod
+    def start(cls, writer: _Writer, work: Callable[[_Writer], Any]) -> _Helper:
+        """Fork a child that runs `work` with a writer of its own; what `work` returns comes back from `join`."""
+        results = writer.target / f".loa-publish.helper.{secrets.token_hex(4)}.tmp"
+        parent = os.getpid()
+        pid = os.fork()
+        if pid == 0:
+            _helper_main(writer, work, results, parent)
+        helper = cls(pid, results)
+        writer.helpers.append(helper)
+        return helper
+
+    def join(self, writer: _Writer) -> Any:
+        """Wait for the child and take over what it staged; its error (or death) fails the publish."""
+        _pid, status = os.waitpid(self.pid, 0)
+        self.pid = 0
+        writer.helpers.remove(self)
+        try:
+            data = pickle.loads(self.results.read_bytes())
+        except (OSError, pickle.UnpicklingError, EOFError):
+            data = {}
+        self.results.unlink(missing_ok=True)
+        code = os.waitstatus_to_exitcode(status)
+        if code != 0 or "error" in data or "hashes" not in data:
+            raise RuntimeError(f"publish helper process failed: {data.get('error') or f'exit status {code}'}")
+        writer.hashes.update(data["hashes"])
+        writer.staged.update({path: Path(temp) for path, temp in data["staged"].items()})
+        writer.report.written += data["written"]
+        writer.report.unchanged += data["unchanged"]
+        return data["extra"]
+
+    def stop(self) -> None:
+        """After an error in the parent: the child is stopped and reaped (its temp files go to the next sweep)."""
+        if self.pid:
+            with contextlib.suppress(OSError):
+                os.kill(self.pid, signal.SIGKILL)
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(self.pid, 0)
+            self.pid = 0
+        self.results.unlink(missing_ok=True)
+
+
+def _helper_main(writer: _Writer, work: Callable[[_Writer], Any], results: Path, parent: int) -> NoReturn:
+    code = 1
+    try:
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG: die with the parent
+        if os.getppid() != parent:
+            os._exit(1)
+        mine = _Writer(writer.target, PublishReport(out=writer.target, dry_run=False), writer.previous)
+        extra = work(mine)
+        payload: dict[str, Any] = {
+            "extra": extra,
+            "hashes": mine.hashes,
+            "staged": {path: str(temp) for path, temp in mine.staged.items()},
+            "written": mine.report.written,
+            "unchanged": mine.report.unchanged,
+        }
+        code = 0
+    except BaseException as error:  # whatever it is, the parent reports it and fails the publish
+        payload = {"error": f"{type(error).__name__}: {error}"}
+    try:
+        results.write_bytes(pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL))
+    finally:
+        os._exit(code)  # no atexit, no finalisers: the SQLite connection and locks are the parent's
 
 
 def write_atomic(path: Path, data: bytes) -> None:
@@ -385,27 +507,39 @@ def publish(
         report.items = len(snapshot.items)
         site_print = site_fingerprint(snapshot, config.timezone, copies)
         site_before = [path for path in previous_files if path.startswith("site/")]
-        if manifest.get("site") == site_print and "site" in previous_feeds and _all_present(target, site_before):
+        site_kept = (
+            manifest.get("site") == site_print and "site" in previous_feeds and _all_present(target, site_before)
+        )
+        if site_kept:
             # Nothing the site renders from changed: its pages, feeds and media copies stay as they are.
-            site_feeds = FeedsOutput(states={"site": previous_feeds["site"]})
             writer.hashes.update({path: previous_files[path] for path in site_before})
             report.unchanged += len(site_before)
-        else:
-            for path, data in render_site(snapshot, config.timezone).items():
-                writer.offer(f"site/{path}", data)
-            site_feeds = render_site_feeds(snapshot, now=now, previous=previous_feeds)
-            for path, source in copies.items():
-                writer.offer(path, source.read_bytes())
         feed_names = _listing(target / "feeds")
         existing = {p for p in previous_files if p.startswith("feeds/") and p[len("feeds/") :] in feed_names}
-        for path, data in site_feeds.files.items():
-            writer.offer(path, data)
-        ward_feeds = FeedsOutput()
-        for path, data in ward_feed_files(
-            snapshot, now=now, previous=previous_feeds, existing=existing, out=ward_feeds
-        ):
-            writer.offer(path, data)
-        writer.hashes.update({path: previous_files[path] for path in ward_feeds.kept})
+
+        def feeds_of(into: _Writer) -> tuple[FeedsOutput, FeedsOutput]:
+            """The site (unless kept), its feeds and the ward feeds, offered to `into`: (site feeds, ward feeds)."""
+            if site_kept:
+                site = FeedsOutput(states={"site": previous_feeds["site"]})
+            else:
+                for path, data in render_site(snapshot, config.timezone).items():
+                    into.offer(f"site/{path}", data)
+                site = render_site_feeds(snapshot, now=now, previous=previous_feeds)
+                for path, source in copies.items():
+                    into.offer(path, source.read_bytes())
+            for path, data in site.files.items():
+                into.offer(path, data)
+            wards_out = FeedsOutput()
+            for path, data in ward_feed_files(
+                snapshot, now=now, previous=previous_feeds, existing=existing, out=wards_out
+            ):
+                into.offer(path, data)
+            return FeedsOutput(kept=site.kept, states=site.states), wards_out
+
+        # A national publish renders and stages the site and feeds in a forked helper while it plans the queues.
+        helpers = len(wards) >= _FORK_FROM and not dry_run
+        feeds_helper = _Helper.start(writer, feeds_of) if helpers else None
+        site_feeds, ward_feeds = (FeedsOutput(), FeedsOutput()) if feeds_helper is not None else feeds_of(writer)
 
         queues_folder = str(target / "queues")
 
@@ -419,22 +553,40 @@ def publish(
         # Ward queues: planned and saved (one transaction) before any file is replaced, so a crash leaves the
         # database ahead of outputs/ and the next publish, planning the same entries again, catches the files up.
         queues = refresh(
-            config, store, snapshot, wards, now=now, save=not dry_run, previous=previous_queues, present=present
+            config,
+            store,
+            snapshot,
+            wards,
+            now=now,
+            save=not dry_run,
+            previous=previous_queues,
+            present=present,
+            listed=queue_files_before,
         )
         report.queues = queues.as_json()
+        if feeds_helper is not None:
+            site_feeds, ward_feeds = feeds_helper.join(writer)
+        writer.hashes.update({path: previous_files[path] for path in ward_feeds.kept})
         for ward_id in queues.kept:
             for name, digest in queue_files_before[ward_id].items():
                 writer.hashes[f"queues/{ward_id}/{name}"] = digest
             report.unchanged += len(queue_files_before[ward_id])
-        rendered: dict[str, bytes] = {}
-        for _ward_id, ward_files in queue_files(config, queues):
-            for path, data in ward_files.items():
-                writer.offer(path, data)
-                if tts:
-                    rendered[path] = data
+        rendered: dict[str, bytes] | None = {} if tts else None
+        # A national publish renders and stages half of the wards' queue files in a forked process (the other core).
+        planned = sum(len(each.members) for each in queues.classes)
+        mine, theirs = split_result(queues) if planned >= _FORK_FROM and helpers and not tts else (queues, None)
+        helper = None
+        if theirs is not None:
+            half = theirs
+            helper = _Helper.start(
+                writer, lambda into: _offer_queues(into, queue_files(config, half, now=now), queue_files_before, None)
+            )
+        _offer_queues(writer, queue_files(config, mine, now=now), queue_files_before, rendered)
+        if helper is not None:
+            helper.join(writer)
         crash_point("queues-saved")
         if tts and not dry_run:
-            audio = queue_audio(config, queues, rendered, target, now=now)
+            audio = queue_audio(config, queues, rendered or {}, target, now=now)
             for path, data in audio.files.items():
                 writer.offer(path, data)
             writer.hashes.update({path: previous_files.get(path) or _digest(target / path) for path in audio.kept})
