@@ -312,33 +312,39 @@ class _Helper:
     """A forked child rendering and staging files (the ward feeds, half of the queue files) while the parent
     works on. It never touches SQLite and leaves with os._exit; the parent merges what it staged and replaces
     everything in `commit`. Its temp files sit under the staging marker, so a kill leaves them to the sweep.
+    What it staged comes back through a pipe (never a file in outputs/, which a web server may serve).
     """
 
     pid: int
-    results: Path
+    results: int  # the read end of the child's pipe
 
     @classmethod
     def start(cls, writer: _Writer, work: Callable[[_Writer], Any]) -> _Helper:
         """Fork a child that runs `work` with a writer of its own; what `work` returns comes back from `join`."""
-        results = writer.target / f".loa-publish.helper.{secrets.token_hex(4)}.tmp"
+        read, write = os.pipe()
         parent = os.getpid()
         pid = os.fork()
         if pid == 0:
-            _helper_main(writer, work, results, parent)
-        helper = cls(pid, results)
+            os.close(read)
+            _helper_main(writer, work, write, parent)
+        os.close(write)
+        helper = cls(pid, read)
         writer.helpers.append(helper)
         return helper
 
     def join(self, writer: _Writer) -> Any:
         """Wait for the child and take over what it staged; its error (or death) fails the publish."""
+        # Read to the end first: a child blocked on a full pipe would never exit.
+        with os.fdopen(self.results, "rb") as pipe:
+            self.results = -1
+            payload = pipe.read()
         _pid, status = os.waitpid(self.pid, 0)
         self.pid = 0
         writer.helpers.remove(self)
         try:
-            data = pickle.loads(self.results.read_bytes())
-        except (OSError, pickle.UnpicklingError, EOFError):
+            data = pickle.loads(payload)
+        except (pickle.UnpicklingError, EOFError, ValueError):
             data = {}
-        self.results.unlink(missing_ok=True)
         code = os.waitstatus_to_exitcode(status)
         if code != 0 or "error" in data or "hashes" not in data:
             raise RuntimeError(f"publish helper process failed: {data.get('error') or f'exit status {code}'}")
@@ -356,16 +362,21 @@ class _Helper:
             with contextlib.suppress(ChildProcessError):
                 os.waitpid(self.pid, 0)
             self.pid = 0
-        self.results.unlink(missing_ok=True)
+        if self.results >= 0:
+            with contextlib.suppress(OSError):
+                os.close(self.results)
+            self.results = -1
 
 
-def _helper_main(writer: _Writer, work: Callable[[_Writer], Any], results: Path, parent: int) -> NoReturn:
+def _helper_main(writer: _Writer, work: Callable[[_Writer], Any], results: int, parent: int) -> NoReturn:
     code = 1
     try:
         with contextlib.suppress(OSError, AttributeError):
             ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG: die with the parent
         if os.getppid() != parent:
             os._exit(1)
+        global _TEMP_TAG
+        _TEMP_TAG = f"{secrets.token_hex(4)}-"  # the parent's tag and counter came along with the fork
         mine = _Writer(writer.target, PublishReport(out=writer.target, dry_run=False), writer.previous)
         extra = work(mine)
         payload: dict[str, Any] = {
@@ -379,7 +390,8 @@ def _helper_main(writer: _Writer, work: Callable[[_Writer], Any], results: Path,
     except BaseException as error:  # whatever it is, the parent reports it and fails the publish
         payload = {"error": f"{type(error).__name__}: {error}"}
     try:
-        results.write_bytes(pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL))
+        with os.fdopen(results, "wb") as pipe:
+            pipe.write(pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL))
     finally:
         os._exit(code)  # no atexit, no finalisers: the SQLite connection and locks are the parent's
 
