@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -10,10 +11,12 @@ from click.testing import CliRunner
 
 from cli import main
 from tests.conftest import write_config
-from worker.config import load_config
+from worker.config import BroadcastConfig, load_config
 from worker.errors import ConfigError
+from worker.publish_queue import ward_title
+from worker.readaloud import frame_sentences
 from worker.vietnamese import slugify
-from worker.wards import parse_wards, parse_wards_text
+from worker.wards import Ward, bare_name, parse_wards, parse_wards_text
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -22,6 +25,38 @@ def test_slugify_vietnamese_names() -> None:
     assert slugify("Phường Điện Biên") == "phuong-dien-bien"
     assert slugify("Xã Hoằng Đại") == "xa-hoang-dai"
     assert slugify("Thị trấn  Quảng Xương!") == "thi-tran-quang-xuong"
+
+
+@pytest.mark.parametrize(
+    ("name", "kind", "bare"),
+    [
+        ("Phường Điện Biên", "phuong", "Điện Biên"),
+        ("phường  Đông Hải", "phuong", "Đông Hải"),
+        ("Xã Hoằng Đại", "xa", "Hoằng Đại"),
+        ("Thị Trấn Quảng Xương", "thi-tran", "Quảng Xương"),
+        ("Điện Biên", "phuong", "Điện Biên"),
+        ("Phường", "phuong", "Phường"),  # nothing would be left: kept as written
+        ("Xã Hoằng Đại", "phuong", "Xã Hoằng Đại"),  # another kind's word stays part of the name
+        ("Phường 7", "phuong", "7"),
+    ],
+)
+def test_bare_name_drops_the_kind_a_full_name_repeats(name: str, kind: str, bare: str) -> None:
+    assert bare_name(name, kind) == bare
+
+
+@pytest.mark.parametrize("name", ["Phường Điện Biên", "Điện Biên"])
+def test_full_or_bare_names_read_aloud_and_print_the_kind_once(name: str) -> None:
+    ward = Ward(id="phuong-dien-bien", name=name, kind="phuong", slots=("06:00/15m",))
+    view = ward.broadcast()
+    assert view is not None
+    config = BroadcastConfig()
+    intro = " ".join(
+        frame_sentences(
+            config.intro, kind=ward.kind, name=view.name, day=date(2023, 6, 5), slot="06:00", options=config.reading
+        )
+    )
+    assert "nhân dân phường Điện Biên." in intro and "Phường" not in intro
+    assert ward_title(view) == ward.full_name == "Phường Điện Biên"
 
 
 def test_shipped_config_lists_the_34_units_of_thanh_hoa_city() -> None:

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from worker.broadcast import BroadcastWard, EntryStatus, QueueEntry
 from worker.models import Priority
 from worker.readaloud import WARD_KINDS, frame_sentences, syllables
+from worker.wards import bare_name
 
 if TYPE_CHECKING:
     from worker.config import BroadcastConfig
@@ -68,7 +69,7 @@ def minutes_words(seconds: int) -> str:
 
 def ward_title(ward: BroadcastWard) -> str:
     kind = WARD_KINDS.get(ward.kind, ward.kind)
-    return f"{kind[:1].upper()}{kind[1:]} {ward.name}"
+    return f"{kind[:1].upper()}{kind[1:]} {bare_name(ward.name, ward.kind)}"
 
 
 def slot_scripts(

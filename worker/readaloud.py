@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
 
+from worker.wards import bare_name
+
 DIGITS = ("không", "một", "hai", "ba", "bốn", "năm", "sáu", "bảy", "tám", "chín")
 
 # Upper-case forms as written in Vietnamese officialese; expansions are what an announcer says.
@@ -559,7 +561,7 @@ def frame_sentences(template: str, *, kind: str, name: str, day: date, slot: str
         return []
     filled = template.format(
         kind=WARD_KINDS.get(kind, kind),
-        name=name,
+        name=bare_name(name, kind),
         date=f"{day.day}/{day.month}/{day.year}",
         time=slot,
     )

@@ -266,7 +266,7 @@ def letterhead(settings: ReportSettings, issuer: str, recipient: str, ward: Ward
     if ward is not None:
         return Letterhead(
             parent=nfc(city.upper()),
-            issuer=nfc(f"UBND {ward.name}".upper()),
+            issuer=nfc(f"UBND {ward.full_name}".upper()),
             abbrev="UBND",
             place=place,
             signer_title=("TM. ỦY BAN NHÂN DÂN", "CHỦ TỊCH"),
@@ -535,7 +535,7 @@ def overview(report: CampaignReport) -> list[str]:
     lines = [
         f"Thực hiện {report.campaign} (từ ngày {vn_date(report.since)} đến ngày {vn_date(report.until)}), "
         + (
-            f"UBND {scope.name} đã tiếp nhận bản tin từ thành phố qua hệ thống Loa và phát trên "
+            f"UBND {scope.full_name} đã tiếp nhận bản tin từ thành phố qua hệ thống Loa và phát trên "
             "hệ thống truyền thanh cơ sở."
             if scope
             else "hệ thống Loa đã thu thập tin, bài cảnh báo lừa đảo từ các nguồn chính thống, cán bộ kiểm duyệt trước "

@@ -58,6 +58,11 @@ class Ward:
     quiet_days: tuple[str, ...] = ()  # weekday names or YYYY-MM-DD: no broadcast on these days
     daily_cap: str = ""  # minutes ("30") or a duration ("45m"); empty: only the slots limit a day
 
+    @property
+    def full_name(self) -> str:
+        """ "Phường Điện Biên", whether the list gave "Phường Điện Biên" or "Điện Biên"."""
+        return f"{WARD_KINDS[self.kind]} {bare_name(self.name, self.kind)}"
+
     def listing(self) -> dict[str, object]:
         """Who the ward is and what it takes: what ward feeds publish about it, and what the CLI starts from."""
         return {
@@ -90,6 +95,18 @@ class Ward:
     def filter_key(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
         """Wards with the same key get the same entries, so feeds compute them once per key."""
         return (tuple(sorted(self.topics)), tuple(sorted(self.kinds)))
+
+
+def bare_name(name: str, kind: str) -> str:
+    """The proper name alone: "Phường Điện Biên" of kind phuong → "Điện Biên"."""
+    # Official lists (and the shipped config) give full names; intros and headings that say the kind
+    # themselves would otherwise read "phường Phường Điện Biên".
+    label = WARD_KINDS.get(kind, "")
+    words = name.split()
+    size = len(label.split())
+    if label and len(words) > size and " ".join(words[:size]).casefold() == label.casefold():
+        return " ".join(words[size:])
+    return name
 
 
 def _strings(value: object, path: str) -> list[str]:

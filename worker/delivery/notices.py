@@ -15,7 +15,7 @@ from email.utils import format_datetime
 from typing import Any
 
 from worker.dates import iso_utc
-from worker.wards import WARD_KINDS, Ward
+from worker.wards import Ward
 
 URGENT = "khan-cap"
 
@@ -77,8 +77,7 @@ def _day(date: str) -> str:
 
 
 def _ward_title(ward: Ward) -> str:
-    kind = WARD_KINDS.get(ward.kind, "")
-    return ward.name if ward.name.lower().startswith(kind.lower()) else f"{kind} {ward.name}".strip()
+    return ward.full_name
 
 
 def subject(notice: Notice) -> str:
