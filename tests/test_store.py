@@ -46,3 +46,24 @@ def test_approval_snapshots_from_before_migration_31_take_the_items_media(tmp_pa
     [row] = store.approved_rows()
     assert (row["image"], row["kind"]) == ("https://khonggianmang.vn/anh.jpg", "article")
     store.close()
+
+
+def test_bulk_transaction_keeps_statement_journals_in_memory_only_while_it_runs(tmp_path: Path) -> None:
+    store = Store.open(tmp_path / "loa.db")
+    temp_store = "pragma temp_store"
+    assert store.conn.execute(temp_store).fetchone()[0] == 0
+    with store.bulk_transaction():
+        assert store.conn.in_transaction
+        assert store.conn.execute(temp_store).fetchone()[0] == 2  # MEMORY, set before BEGIN
+        store.conn.execute("insert into queue_tokens (ward, token) values ('phuong-dien-bien', 'a')")
+    assert not store.conn.in_transaction
+    assert store.conn.execute(temp_store).fetchone()[0] == 0
+    try:
+        with store.bulk_transaction():
+            store.conn.execute("insert into queue_tokens (ward, token) values ('xa-hoang-dai', 'b')")
+            raise RuntimeError("planning failed")
+    except RuntimeError:
+        pass
+    assert store.conn.execute(temp_store).fetchone()[0] == 0
+    rows = store.conn.execute("select ward from queue_tokens").fetchall()
+    assert rows == [("phuong-dien-bien",)]  # the failed one rolled back, the first one committed

@@ -629,7 +629,7 @@ def refresh(
     if not save:
         return run()
     # Read, plan and write under one write lock: an ack from the ward desk lands before or after, never between.
-    with store.transaction():
+    with store.bulk_transaction():
         return run()
 
 
