@@ -272,8 +272,11 @@ def test_a_remembered_frame_reserve_is_used_only_while_the_frame_is_unchanged(tm
         store.close()
 
 
-def test_same_rows_compares_what_queue_json_lists() -> None:
-    from worker.queues import same_rows
+def test_same_days_tells_whether_every_row_lists_as_queue_json_did() -> None:
+    from worker.queues import same_days
+
+    def same_rows(old: list[dict[str, object]], new: list[dict[str, object]]) -> bool:
+        return same_days(old, new)[1]
 
     rows = [
         {"id": f"e{n}", "date": "2023-07-10", "slot": "06:00", "position": n, "priority": "thuong", "story": f"s{n}",
@@ -287,7 +290,10 @@ def test_same_rows_compares_what_queue_json_lists() -> None:
 
 
 def test_same_days_names_the_days_whose_rows_list_as_before() -> None:
-    from worker.queues import same_days
+    from worker.queues import same_days as both
+
+    def same_days(old: list[dict[str, object]], new: list[dict[str, object]]) -> frozenset[str]:
+        return both(old, new)[0]
 
     rows = [
         {"id": f"e{n}", "date": f"2023-07-1{n}", "slot": "06:00", "position": 1, "priority": "thuong", "story": f"s{n}",
@@ -300,4 +306,5 @@ def test_same_days_names_the_days_whose_rows_list_as_before() -> None:
     assert same_days(rows, [*rows, added]) == {"2023-07-10", "2023-07-11"}  # a day with one more entry changed
     assert same_days(rows, rows[:2]) == {"2023-07-10", "2023-07-11"}  # the emptied day has no file to keep
     assert same_days(rows[:2], rows) == {"2023-07-10", "2023-07-11"}  # a new day has none either
+    assert not both(rows, rows[:2])[1] and not both(rows[:2], rows)[1]  # a day gone or added changes queue.json
     assert same_days(rows, [{**r, "aired_at": "later", "script": "y"} for r in rows]) == {r["date"] for r in rows}

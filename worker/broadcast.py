@@ -223,6 +223,22 @@ def entry_id(ward: str, story: str, repeat: int) -> str:
     return hashlib.sha256(f"{ward}\x1f{story}\x1f{repeat}".encode()).hexdigest()[:16]
 
 
+def entry_ids(ward: str, keys: Sequence[bytes]) -> list[str]:
+    """`entry_id` of many entries of one ward, each key being `entry_key(story, repeat)`: the ward hashed once."""
+    prefix = hashlib.sha256(f"{ward}\x1f".encode())
+    out = []
+    for key in keys:
+        digest = prefix.copy()
+        digest.update(key)
+        out.append(digest.hexdigest()[:16])
+    return out
+
+
+def entry_key(story: str, repeat: int) -> bytes:
+    """What `entry_id` hashes after the ward (see `entry_ids`)."""
+    return f"{story}\x1f{repeat}".encode()
+
+
 def _key(entry: QueueEntry) -> tuple[str, str]:
     return entry.date, entry.slot
 

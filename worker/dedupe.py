@@ -286,7 +286,7 @@ def estimated_score(
 
     `slack` absorbs the estimate's error, so the exact check still decides borderline pairs.
     """
-    return _score(float(np.mean(a.hashvalues == hashvalues_b)), a.size, size_b, config, slack)
+    return estimate(float(np.mean(a.hashvalues == hashvalues_b)), a.size, size_b, config, slack)
 
 
 def estimated_scores(
@@ -297,15 +297,11 @@ def estimated_scores(
         return []
     # Each mean is a count of equal values over num_perm, as np.mean of one row computes it: the same float.
     jaccards = (hashvalues == a.hashvalues[None, :]).mean(axis=1).tolist()
-    return [_score(j, a.size, size, config, slack) for j, size in zip(jaccards, sizes, strict=True)]
+    return [estimate(j, a.size, size, config, slack) for j, size in zip(jaccards, sizes, strict=True)]
 
 
 def estimate(jaccard: float, size_a: int, size_b: int, config: DedupeConfig, slack: float = 0.15) -> float:
     """`estimated_score` from a MinHash Jaccard estimate and the two shingle counts."""
-    return _score(jaccard, size_a, size_b, config, slack)
-
-
-def _score(jaccard: float, size_a: int, size_b: int, config: DedupeConfig, slack: float) -> float:
     score = jaccard - (config.threshold - slack)
     smaller = min(size_a, size_b)
     if smaller >= config.min_shingles:
@@ -655,7 +651,7 @@ def first_per_group(groups: np.ndarray, limit: int) -> np.ndarray:
     return (np.arange(groups.size) - start) < limit
 
 
-def _ranked_pairs(
+def ranked_pairs(
     later: np.ndarray, earlier: np.ndarray, n: int, id_rank: np.ndarray, limit: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """`rank_candidates` for many probes at once: each probe's `limit` earlier items sharing most keys, then by id."""
@@ -689,9 +685,7 @@ def cluster_bulk(batch: SignedBatch, ids: Sequence[str], linkable: np.ndarray, c
     joins each item to its best near-duplicate (exact check on the likely candidates) or retold story.
     """
     n = len(ids)
-    id_order = sorted(range(n), key=ids.__getitem__)
-    id_rank = np.empty(n, dtype=np.int64)
-    id_rank[id_order] = np.arange(n)
+    id_rank = id_order(ids)[1]
 
     # Terms → ids in sorted order, so ordering by id is ordering by text (`rarest` breaks ties by text).
     words = " ".join(batch.terms).split()
@@ -726,7 +720,7 @@ def cluster_bulk(batch: SignedBatch, ids: Sequence[str], linkable: np.ndarray, c
     earlier_count = np.arange(by_key.size) - key_start
     earlier_count[~linkable[key_items]] = 0
     later, earlier = expand(key_items, key_start, earlier_count)
-    probe, cand = _ranked_pairs(later, earlier, n, id_rank, MAX_CANDIDATES)
+    probe, cand = ranked_pairs(later, earlier, n, id_rank, MAX_CANDIDATES)
 
     # MinHash estimate first (as incremental sync does), exact shingle check only for likely pairs.
     likely = _estimated(batch, probe, cand, config) >= 0
@@ -758,7 +752,7 @@ def cluster_bulk(batch: SignedBatch, ids: Sequence[str], linkable: np.ndarray, c
     lo = np.searchsorted(post_key, q_terms * n)
     hi = np.searchsorted(post_key, q_terms * n + q_items)  # earlier items only
     later, earlier = expand(np.repeat(q_items, 1), lo, hi - lo, values=post_item_sorted)
-    r_probe, r_cand = _ranked_pairs(later, earlier, n, id_rank, RETELL_CHECKS)
+    r_probe, r_cand = ranked_pairs(later, earlier, n, id_rank, RETELL_CHECKS)
 
     # Retelling scores of every (probe, candidate) pair, weights as of the probe's arrival.
     occ_weight = np.log((occ_item + 2) / (df_occ + 0.5))
@@ -889,19 +883,19 @@ class RebuildRows:
     frequencies: list[tuple[str, int]]  # ("", items counted) included
 
 
-def _id_order(ids: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+def id_order(ids: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     """(positions in id order, each position's rank in id order)."""
     n = len(ids)
-    id_order = np.asarray(sorted(range(n), key=ids.__getitem__), dtype=np.int64)
-    id_rank = np.empty(n, dtype=np.int64)
-    id_rank[id_order] = np.arange(n)
-    return id_order, id_rank
+    order = np.asarray(sorted(range(n), key=ids.__getitem__), dtype=np.int64)
+    rank = np.empty(n, dtype=np.int64)
+    rank[order] = np.arange(n)
+    return order, rank
 
 
 def band_rows(batch: SignedBatch, ids: Sequence[str], config: DedupeConfig) -> list[tuple[int, str]]:
     """The (key, item) rows of `lsh_bands`, sorted by key then item; they need no clustering."""
     n = len(ids)
-    id_rank = _id_order(ids)[1]
+    id_rank = id_order(ids)[1]
     flat_keys = batch.keys.reshape(-1)
     key_items = np.repeat(np.arange(n, dtype=np.int64), config.bands)
     order = np.lexsort((id_rank[key_items], flat_keys))
@@ -918,7 +912,7 @@ def rebuild_rows(
 ) -> RebuildRows:
     """Index rows of a rebuild; `bands` when `band_rows` already built them."""
     n = len(ids)
-    id_order, id_rank = _id_order(ids)
+    in_id_order, id_rank = id_order(ids)
     vocabulary = found.vocabulary
     rare_bounds = np.searchsorted(found.posted_items, np.arange(n + 1)).tolist()
     posted_words = [vocabulary[t] for t in found.posted_terms.tolist()]
@@ -934,7 +928,7 @@ def rebuild_rows(
             batch.terms[k],
             " ".join(posted_words[rare_bounds[k] : rare_bounds[k + 1]]),
         )
-        for k in id_order.tolist()
+        for k in in_id_order.tolist()
     ]
     if bands is None:
         bands = band_rows(batch, ids, config)

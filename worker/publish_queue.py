@@ -6,7 +6,6 @@ Pure: returns {relative path: bytes}; the publish step writes them under outputs
 
 from __future__ import annotations
 
-import hashlib
 import html
 import json
 import math
@@ -17,7 +16,7 @@ from datetime import date, timedelta
 from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING
 
-from worker.broadcast import BroadcastWard, EntryStatus, QueueEntry
+from worker.broadcast import BroadcastWard, EntryStatus, QueueEntry, entry_ids, entry_key
 from worker.models import Priority
 from worker.readaloud import WARD_KINDS, frame_sentences, syllables
 from worker.wards import bare_name
@@ -334,21 +333,15 @@ class QueueListing:
         return listing if listing.fill(ward) == day_json(ward, day, entries).encode("utf-8") else None
 
     def fill(self, ward: str) -> bytes:
-        # entry_id(ward, story, repeat) for every entry: the ward's prefix hashed once, then copied per entry.
-        prefix = hashlib.sha256(f"{ward}\x1f".encode())
         named = f'"{ward}"'.encode()
+        ids = entry_ids(ward, self.suffixes)
         out = [self.pieces[0]]
         for hole, piece in zip(self.holes, self.pieces[1:], strict=True):
-            if hole == "w":
-                out.append(named)
-            else:
-                digest = prefix.copy()
-                digest.update(self.suffixes[int(hole)])
-                out.append(b'"' + digest.hexdigest()[:16].encode() + b'"')
+            out.append(named if hole == "w" else f'"{ids[int(hole)]}"'.encode())
             out.append(piece)
         return b"".join(out)
 
     @cached_property
     def suffixes(self) -> tuple[bytes, ...]:
-        """What entry_id hashes after the ward's prefix, per entry."""
-        return tuple(f"{story}\x1f{repeat}".encode() for story, repeat in self.keys)
+        """What entry_id hashes after the ward, per entry."""
+        return tuple(entry_key(story, repeat) for story, repeat in self.keys)

@@ -361,16 +361,10 @@ def same_slots(
 _LISTED_ROW = ("id", "date", "slot", "position", "priority", "story", "pack", "title", "seconds", "repeat", "status")
 
 
-def same_rows(old_rows: Sequence[dict[str, Any]], new_rows: Sequence[dict[str, Any]]) -> bool:
-    """Whether a plan leaves every row as the day files list it (ids, places, fields, statuses)."""
-    if len(old_rows) != len(new_rows):
-        return False
-    listed = sorted(tuple(r[k] for k in _LISTED_ROW) for r in old_rows)
-    return listed == sorted(tuple(r[k] for k in _LISTED_ROW) for r in new_rows)
-
-
-def same_days(old_rows: Sequence[dict[str, Any]], new_rows: Sequence[dict[str, Any]]) -> frozenset[str]:
-    """The days of a new plan whose rows all list as before: their YYYY-MM-DD.json reads the same."""
+def same_days(old_rows: Sequence[dict[str, Any]], new_rows: Sequence[dict[str, Any]]) -> tuple[frozenset[str], bool]:
+    """The days of a new plan whose rows all list as before (their YYYY-MM-DD.json reads the same), and whether
+    every row does (ids, places, fields, statuses), so queue.json, the index of days, reads the same too.
+    """
 
     def by_day(rows: Sequence[dict[str, Any]]) -> dict[str, list[tuple[Any, ...]]]:
         out: dict[str, list[tuple[Any, ...]]] = {}
@@ -378,8 +372,9 @@ def same_days(old_rows: Sequence[dict[str, Any]], new_rows: Sequence[dict[str, A
             out.setdefault(row["date"], []).append(tuple(row[k] for k in _LISTED_ROW))
         return out
 
-    before = by_day(old_rows)
-    return frozenset(day for day, rows in by_day(new_rows).items() if sorted(rows) == sorted(before.get(day, ())))
+    before, after = by_day(old_rows), by_day(new_rows)
+    kept = frozenset(day for day, rows in after.items() if sorted(rows) == sorted(before.get(day, ())))
+    return kept, len(kept) == len(after) and before.keys() <= after.keys()
 
 
 def _phase(view: BroadcastWard, now: datetime, tz: Any, clock: str) -> str:
@@ -576,7 +571,7 @@ def refresh(
                     pages.add(view.id)  # the same days, the same slots reading the same: the same page
                 if unmoved is None:
                     new_rows = [entry_row(e) for e in result.entries]
-                    unmoved = (same_days(rows[leader_view.id], new_rows), same_rows(rows[leader_view.id], new_rows))
+                    unmoved = same_days(rows[leader_view.id], new_rows)
                 # A new pack moves a day or two of a ward's queue: the other days' files stay as they are.
                 days_kept[view.id] = frozenset(day for day in unmoved[0] if f"{day}.json" in names)
                 if unmoved[1] and "queue.json" in names:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -1067,16 +1067,12 @@ class Store:
         rows = list(self.db.query("select * from item_signatures where item_id = ?", [item_id]))
         return rows[0] if rows else None
 
-    def term_frequencies(self, terms: set[str] | frozenset[str]) -> tuple[dict[str, int], int]:
-        """Document frequencies of `terms`, and how many items were counted."""
-        wanted = [*terms, ""]
-        found: dict[str, int] = {}
-        for start in range(0, len(wanted), 900):
-            part = wanted[start : start + 900]
-            found.update(
-                self.db.execute(f"select term, df from term_df where term in ({_marks(part)})", part).fetchall()
-            )
-        return {t: n for t, n in found.items() if t}, found.get("", 0)
+    def term_frequencies(self, terms: Iterable[str]) -> tuple[dict[str, int], int]:
+        """Document frequencies of `terms`, and how many items were counted: one query however many terms."""
+        sql = "select term, df from term_df where term in (select value from json_each(?))"
+        found = dict(self.conn.execute(sql, [json.dumps([*terms, ""])]).fetchall())
+        total = found.pop("", 0)
+        return found, total
 
     def save_signature(
         self,
@@ -1126,13 +1122,6 @@ class Store:
             return []
         sql = "select term, item_id from term_postings where term in (select value from json_each(?))"
         return [(r[0], r[1]) for r in self.conn.execute(sql, [json.dumps(terms)])]
-
-    def term_frequencies_of(self, terms: list[str]) -> tuple[dict[str, int], int]:
-        """`term_frequencies` in one query however many terms."""
-        sql = "select term, df from term_df where term in (select value from json_each(?))"
-        found = dict(self.conn.execute(sql, [json.dumps([*terms, ""])]).fetchall())
-        total = found.pop("", 0)
-        return found, total
 
     def signed_ids(self, ids: list[str]) -> set[str]:
         """Which of `ids` already have a signature."""

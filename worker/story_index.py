@@ -22,9 +22,10 @@ from worker.dedupe import (
     SignedBatch,
     estimate,
     expand,
-    first_per_group,
+    id_order,
     query_terms,
     rank_candidates,
+    ranked_pairs,
     rarest,
     to_blob,
 )
@@ -108,7 +109,7 @@ class BatchIndex:
         self.keys: list[list[int]] = batch.keys.tolist()
         self.union: set[str] = set().union(*self.terms)
         # Current document frequencies of every term of the batch (history terms outside it never change here).
-        self.df, self.total = store.term_frequencies_of(sorted(self.union))
+        self.df, self.total = store.term_frequencies(sorted(self.union))
         self.history_bands: dict[int, list[str]] = {}
         for key, item in store.band_members(sorted({k for keys in self.keys for k in keys})):
             self.history_bands.setdefault(key, []).append(item)
@@ -198,14 +199,8 @@ class BatchIndex:
         hi = np.searchsorted(keys, probe_key, "right")
         left, right = expand(probe_item, lo, hi - lo, values=owner)
         earlier = (right >= m) | (right < left)  # history, or an item of the batch linked before
-        codes, counts = np.unique(left[earlier] * size + right[earlier], return_counts=True)
-        probe, cand = codes // size, codes % size
-        rank = np.empty(size, dtype=np.int64)
-        rank[sorted(range(size), key=names.__getitem__)] = np.arange(size)
-        order = np.lexsort((rank[cand], -counts, probe))
-        probe, cand = probe[order], cand[order]
-        keep = first_per_group(probe, MAX_CANDIDATES)
-        probe, cand = probe[keep].tolist(), cand[keep].tolist()
+        ranked = ranked_pairs(left[earlier], right[earlier], size, id_order(names)[1], MAX_CANDIDATES)
+        probe, cand = ranked[0].tolist(), ranked[1].tolist()
         # MinHash estimates of the candidates that have a signature (`minhashes_of` answers only those).
         found = self._signatures(names[c] for c in cand)
         pairs = [(p, c) for p, c in zip(probe, cand, strict=True) if names[c] in found]
@@ -309,7 +304,7 @@ class BatchIndex:
         unread = ids[~self.loaded[ids]]
         if unread.size:
             words = [self.words[t] for t in unread.tolist()]
-            df, _ = self.store.term_frequencies_of(words)
+            df, _ = self.store.term_frequencies(words)
             self.vocabulary_df[unread] = [df.get(w, 0) for w in words]
             self.loaded[unread] = True
 
