@@ -42,12 +42,41 @@ class Context:
     def db_path(self) -> Path:
         return Path(self.db_override).resolve() if self.db_override else self.config.db_path
 
-    def open_store(self) -> Store:
+    def open_store(self, *, link: bool = True) -> Store:
+        """The database, with every item sync saved linked into its story first (unless `link` is False).
+
+        Commands that show, decide on or publish stories must never see an item sync saved but did not
+        link: linking is a separate stage (`loa dedupe link`), so any command may find it still to do.
+        """
         from worker.store import Store
 
         store = Store.open(self.db_path)
         store.register_sources(self.config.sources)
+        if link and store.pending_links():
+            try:
+                _report_links(link_pending(self, store))
+            except BaseException:
+                store.close()
+                raise
         return store
+
+
+def link_pending(ctx: Context, store: Store) -> Any:
+    """Link the items sync queued (`stories.link_pending`); returns its counts."""
+    from worker.clock import now
+    from worker.stories import link_pending as link
+
+    return link(store, ctx.config.dedupe, now=now())
+
+
+def _report_links(links: Any) -> None:
+    if not sys.stderr.isatty():  # a note for the person waiting, not for cron mail or a JSON reader
+        return
+    click.echo(
+        f"Linked {links.items} new items into stories: {links.stories_new} new stories, "
+        f"{links.variants_linked} variants linked.",
+        err=True,
+    )
 
 
 def fail(message: str, code: int = EXIT_FAILED) -> NoReturn:
@@ -281,9 +310,15 @@ def _fetcher(config: Config) -> Iterator[Any]:
 @click.option("--json", "as_json", is_flag=True, help="Print the run as JSON.")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing unless a source failed.")
 @click.option("--strict", is_flag=True, help="Exit 1 if any source failed.")
+@click.option("--link", "then_link", is_flag=True, help="Then link the new items into stories (`loa dedupe link`).")
 @click.pass_obj
-def sync(ctx: Context, source_ids: tuple[str, ...], force: bool, as_json: bool, quiet: bool, strict: bool) -> None:
+def sync(
+    ctx: Context, source_ids: tuple[str, ...], force: bool, as_json: bool, quiet: bool, strict: bool, then_link: bool
+) -> None:
     """Pull new items from every due source into the database.
+
+    New items wait to be linked into stories: `--link` does it in the same run, `loa dedupe link` or
+    `loa run` does it later, and any command that shows or acts on stories does it first.
 
     Exit 0 when the run completed (even if some sources failed), 1 with --strict if any failed,
     2 on a configuration error. A second run while one holds the lock exits 0 at once.
@@ -294,22 +329,26 @@ def sync(ctx: Context, source_ids: tuple[str, ...], force: bool, as_json: bool, 
             if not locked:
                 return
             report = _run_sync(ctx, config, source_ids=source_ids, force=force, show_progress=not (as_json or quiet))
+            if then_link:
+                report = _with_links(ctx, report)
         _print_sync(report, config, as_json=as_json, quiet=quiet)
         if strict and report.failed:
             sys.exit(EXIT_FAILED)
 
 
 def _run_sync(ctx: Context, config: Config, *, source_ids: tuple[str, ...], force: bool, show_progress: bool) -> Any:
+    from dataclasses import replace
+
     from worker.clock import now
     from worker.pipeline import sync as run_sync
 
-    store = ctx.open_store()
+    store = ctx.open_store(link=False)  # the sync stage stores; linking is the next stage
     try:
         with _fetcher(config) as fetcher:
             total = len(source_ids) or sum(1 for s in config.sources if s.enabled)
             if show_progress and sys.stderr.isatty():
                 with click.progressbar(length=total, label="Syncing", file=sys.stderr) as bar:
-                    return run_sync(
+                    report = run_sync(
                         config,
                         store,
                         fetcher,
@@ -318,9 +357,23 @@ def _run_sync(ctx: Context, config: Config, *, source_ids: tuple[str, ...], forc
                         force=force,
                         on_result=lambda _r: bar.update(1),
                     )
-            return run_sync(config, store, fetcher, now=now(), source_ids=source_ids, force=force)
+            else:
+                report = run_sync(config, store, fetcher, now=now(), source_ids=source_ids, force=force)
+        return replace(report, extra={**report.extra, "unlinked": store.pending_links()})
     finally:
         store.close()
+
+
+def _with_links(ctx: Context, report: Any) -> Any:
+    """The sync report with the dedupe stage run after it: what linking did, and nothing left to link."""
+    from dataclasses import replace
+
+    store = ctx.open_store(link=False)
+    try:
+        links = link_pending(ctx, store)
+    finally:
+        store.close()
+    return replace(report, extra={**report.extra, "unlinked": 0, "linked": links.as_json()})
 
 
 def _print_sync(report: Any, config: Config, *, as_json: bool, quiet: bool) -> None:
@@ -351,9 +404,19 @@ def _print_sync(report: Any, config: Config, *, as_json: bool, quiet: bool) -> N
     click.echo(
         f"\n{totals['sources']} sources: {totals['ok']} ok, {totals['not_modified']} not modified, "
         f"{totals['error']} failed, {totals['skipped']} not due; "
-        f"{totals['new']} new, {totals['updated']} updated, {totals['duplicates']} duplicates; "
-        f"{totals['stories_new']} new stories, {totals['variants_linked']} variants linked"
+        f"{totals['new']} new, {totals['updated']} updated, {totals['duplicates']} duplicates"
     )
+    linked = report.extra.get("linked")
+    if linked:
+        click.echo(
+            f"Linked {linked['items']} items into stories: {linked['stories_new']} new stories, "
+            f"{linked['variants_linked']} variants linked"
+        )
+    elif report.extra.get("unlinked"):
+        click.echo(
+            f"{report.extra['unlinked']} items wait to be linked into stories: `loa dedupe link` "
+            "(or `loa run`; any review command links them first)"
+        )
     media = [r.extra["media"] for r in report.results if r.extra.get("media")]
     if media:
         click.echo(
@@ -593,6 +656,34 @@ def dedupe_group() -> None:
     """Near-duplicate detection maintenance."""
 
 
+@dedupe_group.command("link")
+@click.option("--json", "as_json", is_flag=True)
+@click.option("--quiet", "-q", is_flag=True, help="Print nothing.")
+@click.pass_obj
+def dedupe_link(ctx: Context, as_json: bool, quiet: bool) -> None:
+    """Link the items sync saved into stories (exact copies, near-duplicates, retellings), in save order.
+
+    The dedupe stage of the pipeline, for cron after `loa sync` (`loa run` and `loa sync --link` do it
+    too). Safe to interrupt: each source's batch is linked and taken off the queue in one transaction.
+    """
+    with loa_errors():
+        with run_lock(ctx, "dedupe link") as locked:
+            if not locked:
+                return
+            store = ctx.open_store(link=False)
+            try:
+                links = link_pending(ctx, store)
+            finally:
+                store.close()
+        if as_json:
+            emit_json(links.as_json())
+        elif not quiet:
+            click.echo(
+                f"Linked {links.items} items into stories: {links.stories_new} new stories, "
+                f"{links.variants_linked} variants linked"
+            )
+
+
 @dedupe_group.command("rebuild")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
@@ -606,7 +697,7 @@ def dedupe_rebuild(ctx: Context, as_json: bool) -> None:
         with run_lock(ctx, "dedupe rebuild") as locked:
             if not locked:
                 return
-            store = ctx.open_store()
+            store = ctx.open_store(link=False)  # the rebuild links every item
             try:
                 counts = rebuild(store, config.dedupe, now=now())
             finally:
@@ -635,8 +726,9 @@ def status(ctx: Context, as_json: bool, check: bool) -> None:
 
     with loa_errors():
         config = ctx.config
-        store = ctx.open_store()
+        store = ctx.open_store(link=False)  # a health check stays quick and never writes
         states = store.source_states()
+        unlinked = store.pending_links()
         pending = store.count_items("status = 'new'")
         deliveries = store.delivery_counts()
         store.close()
@@ -658,7 +750,7 @@ def status(ctx: Context, as_json: bool, check: bool) -> None:
         problems = [r for r in report if r["enabled"] and r["health"] in ("failing", "broken")]
         stale = [r for r in report if r["enabled"] and r["health"] == "stale"]
         if as_json:
-            emit_json({"sources": report, "pending_review": pending, "deliveries": deliveries})
+            emit_json({"sources": report, "pending_review": pending, "unlinked": unlinked, "deliveries": deliveries})
         elif check:
             for row in problems + stale:
                 click.echo(f"{row['id']}: {row['health'].upper()}: {row['health_reason']}; {row['health_action']}")
@@ -693,6 +785,8 @@ def status(ctx: Context, as_json: bool, check: bool) -> None:
                         f"\n{row['id']} is {row['health']}: {row['health_reason']}\n  action: {row['health_action']}"
                     )
             click.echo(f"\n{pending} items pending review")
+            if unlinked:
+                click.echo(f"{unlinked} items wait to be linked into stories (`loa dedupe link`)")
             if deliveries:
                 click.echo(
                     f"deliveries failed: {deliveries.get('failed', 0)} "
@@ -1520,7 +1614,7 @@ def publish(ctx: Context, dry_run: bool, out: str | None, wards_file: str | None
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing unless a source failed.")
 @click.pass_obj
 def run(ctx: Context, wards_file: str | None, as_json: bool, quiet: bool) -> None:
-    """The cron entry point: sync due sources, build a pack if one is due (packs.auto), then publish.
+    """The cron entry point: sync due sources, link them into stories, build a pack if one is due, publish.
 
     Holds the same lock as `loa sync`; a second run while one is in progress exits 0 at once.
     """
@@ -1533,7 +1627,7 @@ def run(ctx: Context, wards_file: str | None, as_json: bool, quiet: bool) -> Non
         with run_lock(ctx, "run") as locked:
             if not locked:
                 return
-            report = _run_sync(ctx, config, source_ids=(), force=False, show_progress=False)
+            report = _with_links(ctx, _run_sync(ctx, config, source_ids=(), force=False, show_progress=False))
             store = ctx.open_store()
             try:
                 built = build_if_due(store, config, now=now())

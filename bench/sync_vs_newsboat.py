@@ -114,6 +114,8 @@ class LoaSide:
             (self.folder / name).unlink(missing_ok=True)
 
     def argv(self, step: str) -> list[str]:
+        if step == "link":  # the dedupe stage that follows a sync; newsboat has none
+            return [*self.command, "--config", str(self.config), "dedupe", "link", "--json"]
         force = ["--force"] if step != "full" else []
         return [*self.command, "--config", str(self.config), "sync", "--json", *force]
 
@@ -217,7 +219,8 @@ def _run(side: Side, server: ServerProcess, profile: str, round_: int, step: str
             run.error = f"cannot count stored items: {exc}"
     if isinstance(side, LoaSide) and result.returncode == 0:
         try:
-            run.totals = json.loads(result.stdout)["totals"]
+            printed = json.loads(result.stdout)
+            run.totals = printed if step == "link" else printed["totals"]
         except (ValueError, KeyError) as exc:
             run.error = f"unreadable `loa sync --json` output: {exc}"
     return run
@@ -237,7 +240,7 @@ def run_profile(
     loa: list[str] | None = None,
     log: Any = print,
 ) -> list[Run]:
-    """Every round: full (A/B/C), second fetch (A/B), no-change (A/B), on one server."""
+    """Every round: full (A/B/C, then Loa's link stage), second fetch (A/B), no-change (A/B), on one server."""
     runs: list[Run] = []
     with ServerProcess(root / "corpus", profile=profile, seed=manifest.seed) as server:
         base = root / profile
@@ -253,6 +256,11 @@ def run_profile(
                     run = _run(side, server, profile, round_, step, timeout)
                     runs.append(run)
                     log(_line(run))
+                    if step == "full" and isinstance(side, LoaSide):
+                        # Timed apart: sync is what newsboat's reload compares with; linking is Loa's next stage.
+                        run = _run(side, server, profile, round_, "link", timeout)
+                        runs.append(run)
+                        log(_line(run))
     return runs
 
 
@@ -288,7 +296,7 @@ def summarize(runs: list[Run], feeds: int) -> dict[str, Any]:
             "median": {
                 f"{side}_{step}": _median(mine, side, step)
                 for side in ("loa", "newsboat", "baseline")
-                for step in ("full", "nochange")
+                for step in ("full", "link", "nochange")
                 if _median(mine, side, step) is not None
             },
             "loa_full_main_peak_mb": max((r.main_peak_mb for r in loa_full), default=None),
@@ -299,6 +307,9 @@ def summarize(runs: list[Run], feeds: int) -> dict[str, Any]:
                 (r.tree_peak_mb for r in mine if r.side == "newsboat" and r.step == "full"), default=None
             ),
             "loa_full_stored_all": all(r.totals.get("ok") == feeds for r in loa_full),
+            "loa_linked_items": sorted(
+                {int(r.totals.get("items", 0)) for r in mine if r.side == "loa" and r.step == "link"}
+            ),
             "stored": {
                 side: sorted({r.stored for r in mine if r.side == side and r.step == "full" and r.stored is not None})
                 for side in ("loa", "newsboat")
@@ -316,6 +327,8 @@ def summarize(runs: list[Run], feeds: int) -> dict[str, Any]:
             loa, nb = median.get(f"loa_{step}"), median.get(f"newsboat_{step}")
             if loa is not None and nb:
                 ratios[f"loa/newsboat {step}"] = loa / nb
+        if median.get("loa_link") is not None and median.get("loa_full") and median.get("newsboat_full"):
+            ratios["loa+link/newsboat full"] = (median["loa_full"] + median["loa_link"]) / median["newsboat_full"]
         if median.get("baseline_full") is not None and median.get("newsboat_full"):
             ratios["baseline/newsboat full"] = median["baseline_full"] / median["newsboat_full"]
         if median.get("baseline_full") is not None and median.get("loa_full"):
@@ -430,6 +443,9 @@ def markdown(report: dict[str, Any]) -> str:
             f"{_ratio(ratios.get('loa/newsboat full'))} | {cell('baseline_full')} | {_ratio(ratios.get('baseline/newsboat full'))} |",
             f"| no-change (3rd fetch) | {cell('loa_nochange')} | {cell('newsboat_nochange')} | "
             f"{_ratio(ratios.get('loa/newsboat nochange'))} | – | – |",
+            f"| then `loa dedupe link` (not compared: newsboat links nothing) | {cell('loa_link')} | – | – | – | – |",
+            f"| full sync + link | {_sum(med, 'loa_full', 'loa_link')} | – | "
+            f"{_ratio(ratios.get('loa+link/newsboat full'))} | – | – |",
             "",
         ]
         nc = fig["loa_nochange"]
@@ -457,6 +473,11 @@ def markdown(report: dict[str, Any]) -> str:
             lines.append(f"| {t['target']} | {shown} | {'yes' if t['ok'] else '**no**'} |")
         lines.append("")
     return "\n".join(lines)
+
+
+def _sum(med: dict[str, float], *keys: str) -> str:
+    values = [med.get(k) for k in keys]
+    return f"{sum(v for v in values if v is not None):.2f} s" if all(v is not None for v in values) else "–"
 
 
 def _ratio(value: float | None) -> str:

@@ -25,6 +25,8 @@ def test_harness_runs_loa_and_counts_conditional_requests() -> None:
     assert full["totals"]["ok"] == FEEDS and full["stored"] == FEEDS * ITEMS
     assert full["server"]["requests"] == FEEDS and full["server"]["ok"] == FEEDS
     assert full["server"]["conditional"] == 0 and full["server"]["robots"] == 1
+    link = run("loa", "link")  # the dedupe stage, timed apart from the sync
+    assert link["totals"]["items"] == FEEDS * ITEMS and link["server"]["requests"] == 0
     nochange = run("loa", "nochange")
     assert nochange["totals"]["not_modified"] == FEEDS and nochange["totals"]["new"] == 0
     assert nochange["server"]["requests"] == nochange["server"]["conditional"] == FEEDS

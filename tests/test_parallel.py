@@ -157,10 +157,11 @@ def test_kill_9_with_worker_processes_leaves_no_orphan_and_no_lock(tmp_path: Pat
         children: set[int] = set()
         while time.monotonic() < deadline:  # wait for both parse workers
             children = _descendants(proc.pid)
-            if sum("spawn_main" in _cmdline(c) for c in children) >= 2:
+            if _parse_workers(proc.pid, children) >= 2:
                 break
             time.sleep(0.05)
-        assert sum("spawn_main" in _cmdline(c) for c in children) >= 2, "the parse workers never started"
+        # A first sync always parses, so its workers are forked up front: copies of the parent's command line.
+        assert _parse_workers(proc.pid, children) >= 2, "the parse workers never started"
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=10)
         deadline = time.monotonic() + 10
@@ -183,8 +184,57 @@ def test_kill_9_with_worker_processes_leaves_no_orphan_and_no_lock(tmp_path: Pat
             assert conn.execute("pragma integrity_check").fetchone()[0] == "ok"
 
 
+def _parse_workers(parent: int, children: set[int]) -> int:
+    """Spawned workers run multiprocessing's spawn_main; forked ones keep the parent's command line."""
+    own = _cmdline(parent)
+    return sum("spawn_main" in _cmdline(c) or _cmdline(c) == own for c in children)
+
+
 def _cmdline(pid: int) -> str:
     try:
         return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
     except OSError:
         return ""
+
+
+def test_a_run_that_surely_parses_forks_its_workers_up_front(tmp_path: Path) -> None:
+    # A fresh interpreter, so the pool starts while its process has one thread, as `loa sync` does.
+    script = tmp_path / "fork.py"
+    script.write_text(
+        f"""
+import json, sys
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
+sys.path.insert(0, {str(ROOT)!r})
+from tests.test_pipeline import ITEMS, rss
+from worker.models import Fetched
+from worker.parallel import ParsePool, parse_items
+from worker.models import Source
+
+source = Source(id="nguon", name="Nguồn", kind="feed", url="https://chongluadao.vn/feed", rank=0, every_seconds=1800)
+fetched = Fetched(url=source.url, final_url=source.url, status=200, body=rss(ITEMS).encode(), content_type="application/rss+xml")
+now, tz = datetime(2023, 7, 10, 1, tzinfo=timezone.utc), ZoneInfo("Asia/Ho_Chi_Minh")
+with ParsePool(2, eager=True) as pool:
+    method = pool.start_method
+    forked = pool.parse(source, fetched, tz, now)
+print(json.dumps({{"method": method, "same": forked == parse_items(source, fetched, tz, now), "items": len(forked)}}))
+""",
+        encoding="utf-8",
+    )
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {"method": "fork", "same": True, "items": len(ITEMS)}
+
+
+def test_a_pool_asked_to_start_early_spawns_later_when_threads_already_run() -> None:
+    import threading
+
+    release = threading.Event()
+    other = threading.Thread(target=release.wait)
+    other.start()
+    try:
+        with parallel.ParsePool(2, eager=True) as pool:
+            assert pool.start_method is None  # forking now could copy another thread's lock held
+    finally:
+        release.set()
+        other.join()

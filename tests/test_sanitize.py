@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 import unicodedata
 
 from hypothesis import given
@@ -56,3 +57,12 @@ def test_relative_links_and_images_become_absolute_with_a_base() -> None:
     )
     assert 'src="https://tinnhiemmang.vn/storage/photos/canh-bao.png"' in clean
     assert 'href="https://tinnhiemmang.vn/bai-khac"' in clean
+
+
+@given(st.lists(st.sampled_from([*" \t\r\f\v\u00a0\u200b\n\x85\u2028\u3000", "Đ", "lừa", "đảo"])).map("".join))
+def test_paragraph_text_is_each_line_collapsed_and_stripped(text: str) -> None:
+    # The definition, line by line; html_to_text does it in whole-text passes.
+    lines = unicodedata.normalize("NFC", text).split("\n")
+    per_line = [re.sub(r"[ \t\r\f\v\u00a0\u200b]+", " ", line).strip() for line in lines]
+    expected = re.sub(r"\n\s*\n+", "\n\n", "\n".join(per_line)).strip()
+    assert html_to_text(text, keep_paragraphs=True) == expected

@@ -1,4 +1,5 @@
-"""Bulk linking of a source's new items decides exactly as linking them one by one, in the same order."""
+"""Bulk linking of a source's new items decides exactly as linking them one by one, in the same order;
+linking later from the queue sync fills (`link_pending`) decides exactly as linking at save time."""
 
 from __future__ import annotations
 
@@ -7,12 +8,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from worker.dedupe import DedupeConfig
 from worker.store import Store
-from worker.stories import link_items
+from worker.stories import link_items, link_pending
 from worker.story_index import RunMemo
 
 NOW = datetime(2026, 11, 30, 1, 0, tzinfo=UTC)
@@ -68,8 +70,23 @@ def _item(n: int, plan: dict[str, Any], ids: list[str]) -> dict[str, Any]:
     }
 
 
-def _build(plans: list[dict[str, Any]], batches: list[int], *, bulk: bool) -> dict[str, list[tuple[Any, ...]]]:
-    """Store the planned items in batches (one per source), linking each batch as sync does."""
+def _build(
+    plans: list[dict[str, Any]], batches: list[int], *, bulk: bool, later: bool = False
+) -> dict[str, list[tuple[Any, ...]]]:
+    """Store the planned items in batches (one per source) and link each batch as it is saved, or, with
+    `later`, queue each batch as sync does and link them all afterwards with `link_pending`."""
+    store = _saved(plans, batches, bulk=bulk, later=later)
+    if later:
+        assert link_pending(store, CONFIG, now=NOW).items == len(plans)
+        assert store.pending_links() == 0
+    return _tables(store)
+
+
+def _tables(store: Store) -> dict[str, list[tuple[Any, ...]]]:
+    return {t: store.db.execute(f"select {c} from {t} order by {c}").fetchall() for t, c in TABLES.items()}
+
+
+def _saved(plans: list[dict[str, Any]], batches: list[int], *, bulk: bool, later: bool) -> Store:
     store = Store.open(":memory:")
     store.db.table("sources").insert({"id": "s", "name": "s", "kind": "feed", "url": "http://127.0.0.1/", "rank": 0})
     ids: list[str] = []
@@ -97,8 +114,11 @@ def _build(plans: list[dict[str, Any]], batches: list[int], *, bulk: bool) -> di
                 store.db.table("items").insert(row)
                 if plans[n]["pinned"]:
                     store.record_story_override("split", row["id"], None, now=NOW)
-            link_items(store, tuple(new_ids), CONFIG, now=NOW, memo=memo if bulk else None, bulk=bulk)
-    return {t: store.db.execute(f"select {c} from {t} order by {c}").fetchall() for t, c in TABLES.items()}
+            if later:
+                store.queue_links(tuple(new_ids))
+            else:
+                link_items(store, tuple(new_ids), CONFIG, now=NOW, memo=memo if bulk else None, bulk=bulk)
+    return store
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -124,3 +144,34 @@ def test_a_big_batch_is_linked_in_parts_with_the_same_decisions(monkeypatch: Any
         {"text": n, "copy_of": n - 3 if n % 11 == 5 else None, "status": "new", "pinned": False} for n in range(60)
     ]
     assert _build(plans, [45], bulk=True) == _build(plans, [45], bulk=False)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(planned, min_size=1, max_size=40), st.lists(st.integers(1, 15), max_size=4))
+def test_linking_the_queue_later_equals_linking_at_save_time(plans: list[dict[str, Any]], batches: list[int]) -> None:
+    assert _build(plans, batches, bulk=True, later=True) == _build(plans, batches, bulk=True)
+
+
+def test_linking_killed_between_batches_resumes_with_the_same_result(monkeypatch: Any) -> None:
+    import worker.stories
+
+    plans = [{"text": n, "copy_of": None, "status": "new", "pinned": False} for n in range(0, 50)]
+    store = _saved(plans, [10, 10, 10, 10], bulk=True, later=True)
+    calls = 0
+    real = worker.stories.link_items
+
+    def dies_on_the_third_batch(*args: Any, **kwargs: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        if calls == 3:
+            raise KeyboardInterrupt  # as a kill: that batch's transaction never commits
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(worker.stories, "link_items", dies_on_the_third_batch)
+    with pytest.raises(KeyboardInterrupt):
+        link_pending(store, CONFIG, now=NOW)
+    assert store.pending_links() == 30  # two batches linked and off the queue, three still on it
+    assert store.db.execute("select count(*) from item_signatures").fetchone()[0] == 20
+    monkeypatch.setattr(worker.stories, "link_items", real)
+    assert link_pending(store, CONFIG, now=NOW).items == 30
+    assert _tables(store) == _build(plans, [10, 10, 10, 10], bulk=True)

@@ -104,12 +104,12 @@ def test_sync_groups_a_repost_into_one_story_and_reports_counts(loa: Any) -> Non
         [("a1", ARTICLE_TITLE, ARTICLE_LEAD, DAY1), ("b1", OTHER_TITLE, OTHER_LEAD, DAY1)],
         [("t1", repost, ARTICLE_LEAD[:200] + " #canhbao #LuaDao 😡", DAY2)],
     )
-    result = loa("sync", "--json")
+    result = loa("sync", "--json", "--link")
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
-    # Sources sync in no fixed order (the clip may arrive first), so only the totals are fixed.
-    assert report["totals"]["stories_new"] == 2 and report["totals"]["variants_linked"] == 1
-    assert report["totals"]["new"] == 3  # existing keys unchanged
+    assert report["linked"] == {"items": 3, "stories_new": 2, "variants_linked": 1}
+    assert report["unlinked"] == 0
+    assert report["totals"]["new"] == 3
 
     stories = json.loads(loa("stories", "list", "--json").output)
     assert len(stories) == 2
@@ -127,7 +127,7 @@ def test_sync_groups_a_repost_into_one_story_and_reports_counts(loa: Any) -> Non
 
 def test_late_variant_of_approved_story_is_not_new(loa: Any) -> None:
     write_feeds(loa, [("a1", ARTICLE_TITLE, ARTICLE_LEAD, DAY1)], [])
-    assert loa("sync").exit_code == 0
+    assert loa("sync", "--link").exit_code == 0
     conn = sqlite3.connect(loa.db)
     conn.execute("update items set status = 'approved'")
     conn.commit()
@@ -135,7 +135,10 @@ def test_late_variant_of_approved_story_is_not_new(loa: Any) -> None:
         loa, [("a1", ARTICLE_TITLE, ARTICLE_LEAD, DAY1)], [("t1", "Cảnh báo: " + ARTICLE_TITLE, ARTICLE_LEAD, DAY2)]
     )
     report = json.loads(loa("sync", "--json", "--force").output)
-    assert report["totals"]["variants_linked"] == 1
+    assert report["unlinked"] == 1 and "linked" not in report
+    linked = loa("dedupe", "link", "--json")
+    assert linked.exit_code == 0, linked.output
+    assert json.loads(linked.output) == {"items": 1, "stories_new": 0, "variants_linked": 1}
     row = conn.execute(
         "select status, late_variant, variant_of, story_role, story_id from items where source_id = 'tiktok'"
     ).fetchone()
@@ -158,6 +161,7 @@ def test_merge_and_split_survive_rebuild(loa: Any) -> None:
         [("t1", repost, ARTICLE_LEAD, DAY2)],
     )
     assert loa("sync").exit_code == 0
+    assert loa("dedupe", "link").exit_code == 0
     conn = sqlite3.connect(loa.db)
     ids = dict(conn.execute("select url, id from items").fetchall())
     a1, b1, t1 = (ids[f"{loa.url}/{slug}"] for slug in ("a1", "b1", "t1"))
@@ -183,3 +187,66 @@ def test_unknown_item_is_a_clear_error(loa: Any) -> None:
     result = loa("stories", "split", "nope")
     assert result.exit_code == 1
     assert "no item 'nope'" in result.output
+
+
+def test_sync_stores_and_queues_new_items_and_linking_is_its_own_stage(loa: Any) -> None:
+    repost = "[Cảnh báo] " + ARTICLE_TITLE
+    write_feeds(
+        loa,
+        [("a1", ARTICLE_TITLE, ARTICLE_LEAD, DAY1), ("b1", OTHER_TITLE, OTHER_LEAD, DAY1)],
+        [("t1", repost, ARTICLE_LEAD, DAY2)],
+    )
+    synced = loa("sync")
+    assert synced.exit_code == 0, synced.output
+    assert "3 items wait to be linked into stories: `loa dedupe link`" in synced.output
+    conn = sqlite3.connect(loa.db)
+    assert conn.execute("select count(*) from link_queue").fetchone()[0] == 3
+    assert conn.execute("select count(*) from item_signatures").fetchone()[0] == 0
+    status = json.loads(loa("status", "--json").output)
+    assert status["unlinked"] == 3  # status only looks: it never links
+
+    linked = loa("dedupe", "link")
+    assert linked.exit_code == 0, linked.output
+    assert "Linked 3 items into stories: 2 new stories, 1 variants linked" in linked.output
+    assert conn.execute("select count(*) from link_queue").fetchone()[0] == 0
+    assert conn.execute("select count(*) from item_signatures").fetchone()[0] == 3
+    assert json.loads(loa("dedupe", "link", "--json").output) == {"items": 0, "stories_new": 0, "variants_linked": 0}
+    conn.close()
+
+
+def test_a_command_that_shows_stories_links_what_sync_queued_first(loa: Any) -> None:
+    write_feeds(
+        loa,
+        [("a1", ARTICLE_TITLE, ARTICLE_LEAD, DAY1), ("b1", OTHER_TITLE, OTHER_LEAD, DAY1)],
+        [("t1", "[Cảnh báo] " + ARTICLE_TITLE, ARTICLE_LEAD, DAY2)],
+    )
+    assert loa("sync").exit_code == 0
+    stories = json.loads(loa("stories", "list", "--json").output)
+    assert sorted(len(s["items"]) for s in stories) == [1, 2]
+    conn = sqlite3.connect(loa.db)
+    assert conn.execute("select count(*) from link_queue").fetchone()[0] == 0
+    conn.close()
+
+
+def test_changed_item_is_queued_again_and_signed_again(loa: Any) -> None:
+    write_feeds(loa, [("a1", ARTICLE_TITLE, ARTICLE_LEAD, DAY1)], [])
+    assert loa("sync", "--link").exit_code == 0
+    conn = sqlite3.connect(loa.db)
+    before = conn.execute("select minhash from item_signatures").fetchone()[0]
+    write_feeds(loa, [("a1", ARTICLE_TITLE, OTHER_LEAD, DAY1)], [])
+    assert loa("sync", "--force").exit_code == 0
+    assert conn.execute("select changed from link_queue").fetchall() == [(1,)]
+    assert json.loads(loa("dedupe", "link", "--json").output)["items"] == 1
+    assert conn.execute("select minhash from item_signatures").fetchone()[0] != before
+    conn.close()
+
+
+def test_rebuild_empties_the_link_queue(loa: Any) -> None:
+    write_feeds(
+        loa, [("a1", ARTICLE_TITLE, ARTICLE_LEAD, DAY1)], [("t1", "[Cảnh báo] " + ARTICLE_TITLE, ARTICLE_LEAD, DAY2)]
+    )
+    assert loa("sync").exit_code == 0
+    assert json.loads(loa("dedupe", "rebuild", "--json").output) == {"items": 2, "stories": 1}
+    conn = sqlite3.connect(loa.db)
+    assert conn.execute("select count(*) from link_queue").fetchone()[0] == 0
+    conn.close()

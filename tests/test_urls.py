@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import unicodedata
+from urllib.parse import urljoin
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -58,3 +61,20 @@ def test_allow_list() -> None:
     assert host_allowed("https://www.khonggianmang.vn/x", ("khonggianmang.vn",))
     assert not host_allowed("https://khonggianmang.vn.evil.com/x", ("khonggianmang.vn",))
     assert host_allowed("https://anything.example/", ())
+
+
+@given(
+    st.sampled_from(["http://", "https://", "HTTPS://", "http:/", "//", "", "/tin/", "http://khonggianmang.vn"]),
+    st.text(alphabet=st.characters(max_codepoint=0x1EF9), max_size=30),
+    st.sampled_from(["https://khonggianmang.vn/tin-tuc/canh-bao?page=2", "http://127.0.0.1:8000/feeds/a.xml"]),
+)
+def test_absolute_links_skip_the_join_with_the_same_result(prefix: str, rest: str, base: str) -> None:
+    # canonical_url joins only relative links with the base: joining every link must give the same URL.
+    url = prefix + rest
+    try:
+        joined = urljoin(base, unicodedata.normalize("NFC", url.strip()))
+    except ValueError:  # "http://[": not a URL either way
+        with pytest.raises(ValueError):
+            canonical_url(url, base)
+        return
+    assert canonical_url(url, base) == canonical_url(joined)

@@ -1,7 +1,7 @@
 """Runs the sync stages in order: fetch → parse → normalise → store. One failing source never stops the run.
 
-Fetching and parsing run in worker threads; every database write happens on the calling thread,
-one transaction per source. Returns results; never prints.
+Fetching and parsing run in worker threads; every database write happens on the calling thread, one
+transaction per source, which queues the new items for linking (`stories.link_pending`). Returns results.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from worker.normalize import item_id, normalize_entry
 from worker.review import RuleOutcome, evaluate
 from worker.schedule import SourceState, after_run, is_due
 from worker.sources import adapter_for
-from worker.store import RuleHook, SaveOutcome, Store
+from worker.store import RuleHook, Store
 from worker.urls import canonical_url
 
 ProgressCallback = Callable[[SourceResult], None]
@@ -82,8 +82,6 @@ class SyncReport:
             "new": 0,
             "updated": 0,
             "duplicates": 0,
-            "stories_new": 0,
-            "variants_linked": 0,
         }
         for status in RunStatus:
             totals[status.value] = 0
@@ -91,8 +89,6 @@ class SyncReport:
             totals["new"] += result.new
             totals["updated"] += result.updated
             totals["duplicates"] += result.duplicates
-            totals["stories_new"] += int(result.extra.get("stories_new", 0))
-            totals["variants_linked"] += int(result.extra.get("variants_linked", 0))
             totals[result.status.value] += 1
         return totals
 
@@ -269,16 +265,18 @@ def sync(
     # Big runs parse in worker processes (worker/parallel.py); every write stays on this thread.
     done = 0
     deferred: list[Extraction] = []
-    memo: dict[str, Any] = {}  # what linking learns in this run (worker.story_index.RunMemo), made on first use
     if due:
         from worker.parallel import ParsePool, workers_for
 
         # Only sources that fetch follow-up pages (articles, TikTok oEmbed) use the ids they already have.
         known = {s.id: store.known_item_ids(s.id) for s in due if _fetches_articles(s) or s.kind == "tiktok"}
         workers = max(1, min(config.defaults.workers, len(due)))
+        # A source with no validators yet (a first fetch) always answers with a body to parse.
+        surely_parses = any(not _validators(states.get(s.id, SourceState(id=s.id))) for s in due)
         with (
-            ParsePool(workers_for(len(due))) as parse_pool,
+            ParsePool(workers_for(len(due)), eager=surely_parses) as parse_pool,
             ThreadPoolExecutor(max_workers=workers, thread_name_prefix="loa-fetch") as pool,
+            store.background_checkpoints(),
         ):
 
             def submit(index: int) -> Future[Extraction]:
@@ -296,8 +294,8 @@ def sync(
 
             # Saves follow config (trust) order, so which copy founds a story never depends on
             # which server answered first; each is still saved as soon as its turn comes. At most
-            # `window` sources are fetched ahead of the writer: when linking stories makes writing the
-            # slow part, parsed sources would otherwise pile up in memory (10,000 items: +100 MB).
+            # `window` sources are fetched ahead of the writer: when writing is the slow part, parsed
+            # sources would otherwise pile up in memory (10,000 items: +100 MB).
             window = 2 * workers
             pending: dict[Future[Extraction], int] = {}
             arrived: dict[int, Extraction] = {}
@@ -309,22 +307,26 @@ def sync(
                 finished, _ = wait(list(pending), return_when=FIRST_COMPLETED)
                 for future in finished:
                     arrived[pending.pop(future)] = future.result()
-                while next_to_save in arrived:
-                    extraction = arrived.pop(next_to_save)  # a saved source's body and items are freed
-                    next_to_save += 1
-                    done += 1
-                    if _is_network_error(extraction):
-                        deferred.append(extraction)
-                        continue
-                    results[extraction.source.id] = _save(
-                        config, store, extraction, states, now=now, count_error=True, memo=memo
-                    )
-                    if on_result:
-                        on_result(results[extraction.source.id])
+                # The sources ready now are saved in one transaction: one commit instead of one per source
+                # (each commit wrote the same hot index pages to the WAL again). A kill leaves none of them
+                # half-saved: items and fetch state commit together, or the next run fetches them again.
+                with store.atomic():
+                    while next_to_save in arrived:
+                        extraction = arrived.pop(next_to_save)  # a saved source's body and items are freed
+                        next_to_save += 1
+                        done += 1
+                        if _is_network_error(extraction):
+                            deferred.append(extraction)
+                            continue
+                        results[extraction.source.id] = _save(
+                            config, store, extraction, states, now=now, count_error=True
+                        )
+                        if on_result:
+                            on_result(results[extraction.source.id])
 
     network_down = done >= 2 and len(deferred) == done
     for extraction in deferred:
-        result = _save(config, store, extraction, states, now=now, count_error=not network_down, memo=memo)
+        result = _save(config, store, extraction, states, now=now, count_error=not network_down)
         results[extraction.source.id] = result
         if on_result:
             on_result(result)
@@ -345,6 +347,10 @@ def sync(
     )
 
 
+def _validators(state: SourceState) -> bool:
+    return bool(state.etag or state.last_modified or state.body_hash)
+
+
 def _is_network_error(extraction: Extraction) -> bool:
     return isinstance(extraction.error, FetchError) and extraction.error.kind == "network"
 
@@ -357,7 +363,6 @@ def _save(
     *,
     now: datetime,
     count_error: bool,
-    memo: dict[str, Any] | None = None,
 ) -> SourceResult:
     source = extraction.source
     state = states.get(source.id, SourceState(id=source.id))
@@ -400,17 +405,6 @@ def _save(
         extra={"warnings": [str(e) for e in extraction.partial_errors]} if extraction.partial_errors else {},
     )
 
-    def link(outcome: SaveOutcome) -> dict[str, int]:
-        if not (outcome.new_ids or outcome.updated_ids):
-            return {"stories_new": 0, "variants_linked": 0}
-        # Imported on first use: stories needs numpy, which a run of 304s never does (~0.2 s).
-        from worker.stories import link_items
-        from worker.story_index import RunMemo
-
-        run = RunMemo() if memo is None else memo.setdefault("links", RunMemo())
-        counts = link_items(store, outcome.new_ids, config.dedupe, now=now, updated_ids=outcome.updated_ids, memo=run)
-        return counts.as_extra()
-
     final, _ = store.save_run(
         source,
         result,
@@ -420,10 +414,9 @@ def _save(
         finished_at=now,
         http_status=fetched.status if fetched else getattr(error, "status", None),
         rules=rule_hook(config),
-        link=link,
+        # Media rows are recorded with the items; the downloads themselves never block saving an item.
+        media=[w for item in extraction.items for w in wanted_media(item, source)],
     )
-    # Media rows are recorded with the items; the downloads themselves never block saving an item.
-    store.want_media([w for item in extraction.items for w in wanted_media(item, source)], now=now)
     return final
 
 

@@ -61,6 +61,7 @@ _BLOCK_BREAK = re.compile(r"</(p|div|li|h[1-6]|tr|blockquote|figcaption|pre|sect
 _TAG = re.compile(r"<[^>]*>")
 _SPACES = re.compile(r"[ \t\r\f\v\u00a0\u200b]+")
 _BLANK_LINES = re.compile(r"\n\s*\n+")
+_LINE_ENDS = re.compile(r"[^\S\n]*\n[^\S\n]*")  # whitespace around a line break, as str.strip() sees it
 # Escaping levels html_to_text undoes; real feeds use at most 2 (`&amp;lt;b&amp;gt;`).
 _UNESCAPE_ROUNDS = 6
 
@@ -112,6 +113,7 @@ def html_to_text(fragment: str, *, keep_paragraphs: bool = False) -> str:
         text = _TAG.sub("", text)
     text = nfc(text)
     if keep_paragraphs:
-        lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
-        return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
+        # Each line's spaces collapsed and its ends stripped, in two passes over the whole text.
+        lines = _LINE_ENDS.sub("\n", _SPACES.sub(" ", text))
+        return _BLANK_LINES.sub("\n\n", lines).strip()
     return _SPACES.sub(" ", text.replace("\n", " ")).strip()

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -215,6 +216,23 @@ def _m22_retellings(db: sqlite_utils.Database) -> None:
     # df of '' is the number of items counted: the `total` that rarity weights divide by.
     db.execute("create table term_df (term text primary key, df integer not null) without rowid")
     db.execute("update item_signatures set fingerprint = 'stale'")
+
+
+def _m23_link_queue(db: sqlite_utils.Database) -> None:
+    """Items saved by sync and not linked into stories yet, in the order (and the per-source batches) they were saved."""
+    # `batch` is one source's save; `changed` marks an item saved again with new content (signed again).
+    db.execute(
+        "create table link_queue (item_id text primary key, batch integer not null, changed integer not null default 0)"
+    )
+    db.execute("create index link_queue_batch on link_queue (batch)")
+
+
+def _m24_leaner_item_indexes(db: sqlite_utils.Database) -> None:
+    """Item indexes that every sync pays for on every insert, kept only where a query uses them."""
+    db.execute("drop index if exists idx_items_late_variant")  # no query filters on it
+    # Only copies have duplicate_of, and `duplicate_of = ?` / `in (...)` imply not null: a partial index serves them.
+    db.execute("drop index if exists idx_items_duplicate_of")
+    db.execute("create index idx_items_duplicate_of on items (duplicate_of) where duplicate_of is not null")
 
 
 def _m30_review(db: sqlite_utils.Database) -> None:
@@ -529,6 +547,8 @@ MIGRATIONS: dict[int, Migration] = {
     20: _m20_stories,
     21: _m21_near_duplicates,
     22: _m22_retellings,
+    23: _m23_link_queue,
+    24: _m24_leaner_item_indexes,
     30: _m30_review,
     31: _m31_approved_media,
     40: _m40_packs,
@@ -540,6 +560,8 @@ MIGRATIONS: dict[int, Migration] = {
     80: _m80_deliveries,
 }
 
+
+WAL_AUTOCHECKPOINT = 10_000  # pages (~40 MB)
 
 # The item columns story decisions read.
 STORY_COLUMNS = (
@@ -619,7 +641,7 @@ class Store:
             # Checkpoint every ~40 MB of WAL instead of ~4 MB: a big sync rewrites the same index
             # pages again and again, and each checkpoint copied them all (storing the 10,000-item
             # bench corpus: 3.2 s → 2.4 s, median of 4). Short-lived connections checkpoint on close.
-            conn.execute("PRAGMA wal_autocheckpoint = 10000")
+            conn.execute(f"PRAGMA wal_autocheckpoint = {WAL_AUTOCHECKPOINT}")
             # 8 MB of page cache instead of 2: linking a source reads and inserts band rows and postings
             # all over their B-trees (350,000 band rows for the 10,000-item bench corpus), and with 2 MB
             # most of those pages were read again from the OS for every source.
@@ -643,6 +665,10 @@ class Store:
         with self._transaction():
             yield self.db
 
+    def atomic(self) -> AbstractContextManager[None]:
+        """`transaction` without the sqlite-utils handle (whose import a quick sync run does not pay for)."""
+        return self._transaction()
+
     @contextmanager
     def _transaction(self) -> Iterator[None]:
         """`transaction` without sqlite-utils, for the writes every sync makes."""
@@ -658,6 +684,41 @@ class Store:
             raise
         else:
             conn.execute("COMMIT")
+
+    @contextmanager
+    def background_checkpoints(self, every: float = 0.5) -> Iterator[None]:
+        """While a long writer runs, copy its WAL into the database on a thread of its own.
+
+        Checkpoints otherwise run inside the writer's commits and, for everything left, in `close`: a tenth of
+        a full sync's writer time, spent waiting on the disk. A thread with its own connection does them in
+        the background (SQLite releases the GIL), so the writer only appends to the WAL.
+        """
+        path = next((row[2] for row in self.conn.execute("PRAGMA database_list") if row[1] == "main"), "")
+        if not path:  # an in-memory database has no WAL
+            yield
+            return
+        stop = threading.Event()
+
+        def checkpoint() -> None:
+            conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+            try:
+                while not stop.wait(every):
+                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            except sqlite3.Error:
+                pass  # only a speed-up: whatever is not copied here, the next checkpoint copies
+            finally:
+                conn.close()
+
+        self.conn.execute("PRAGMA wal_autocheckpoint = 0")
+        thread = threading.Thread(target=checkpoint, name="loa-checkpoint", daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            thread.join()
+            self.conn.execute(f"PRAGMA wal_autocheckpoint = {WAL_AUTOCHECKPOINT}")
 
     @contextmanager
     def bulk_transaction(self) -> Iterator[sqlite_utils.Database]:
@@ -785,11 +846,11 @@ class Store:
         finished_at: datetime,
         http_status: int | None,
         rules: RuleHook | None = None,
-        link: Callable[[SaveOutcome], dict[str, int]] | None = None,
+        media: list[MediaWant] | None = None,
     ) -> tuple[SourceResult, SaveOutcome]:
-        """Items, their rule decisions and story links, the source's new state and its log line, in one transaction.
+        """Items, their rule decisions and media rows, the source's new state and its log line, in one transaction.
 
-        `link` links new and changed items into stories and returns counts for the result's extra.
+        New and changed items join the link queue as one batch: `stories.link_pending` links them later.
         """
         with self._transaction():
             outcome = self._save_items(source, items)
@@ -797,9 +858,10 @@ class Store:
                 by_id = {item.id: item for item in items}
                 for new_id in outcome.new_ids:
                     self._apply_rules(by_id[new_id], rules(by_id[new_id]))
+            self.queue_links(outcome.new_ids, outcome.updated_ids)
+            if media:
+                self.want_media(media, now=finished_at)
             extra = dict(result.extra)
-            if link is not None:
-                extra.update(link(outcome))
             if outcome.new_ids:
                 state = _replace_state(state, last_new_at=finished_at)
             self._update_source(
@@ -856,6 +918,38 @@ class Store:
             )
         return final, outcome
 
+    def queue_links(self, new_ids: tuple[str, ...], updated_ids: tuple[str, ...] = ()) -> None:
+        """Queue one save's new and changed items for linking, as one batch after every queued one."""
+        if not (new_ids or updated_ids):
+            return
+        (last,) = self.conn.execute("select coalesce(max(batch), 0) from link_queue").fetchone()
+        # An item still queued keeps its place; one saved again after linking is queued as changed.
+        self.conn.executemany(
+            "insert or ignore into link_queue (item_id, batch, changed) values (?, ?, ?)",
+            [(i, last + 1, 0) for i in new_ids] + [(i, last + 1, 1) for i in updated_ids],
+        )
+
+    def next_link_batch(self) -> tuple[int, tuple[str, ...], tuple[str, ...]] | None:
+        """The oldest queued batch: (batch, new item ids, changed item ids), each in save order; None when none."""
+        row = self.conn.execute("select min(batch) from link_queue").fetchone()
+        if row[0] is None:
+            return None
+        batch = int(row[0])
+        rows = self.conn.execute(
+            "select item_id, changed from link_queue where batch = ? order by rowid", [batch]
+        ).fetchall()
+        return batch, tuple(i for i, changed in rows if not changed), tuple(i for i, changed in rows if changed)
+
+    def unqueue_link_batch(self, batch: int) -> None:
+        self.conn.execute("delete from link_queue where batch = ?", [batch])
+
+    def pending_links(self) -> int:
+        """How many saved items wait to be linked into stories."""
+        return int(self.conn.execute("select count(*) from link_queue").fetchone()[0])
+
+    def clear_link_queue(self) -> None:
+        self.conn.execute("delete from link_queue")
+
     # Plain SQL for the two writes every source makes on every run, 304s included: sqlite-utils'
     # update() and insert() re-read the schema on each call, which was most of a no-change run.
     def _update_source(self, source_id: str, values: dict[str, Any]) -> None:
@@ -865,15 +959,16 @@ class Store:
     def _insert_row(self, table: str, values: dict[str, Any]) -> None:
         self._insert_rows(table, [values])
 
-    def _insert_rows(self, table: str, rows: list[dict[str, Any]], *, ignore: bool = False) -> None:
-        """Rows that all have the same keys, in one executemany."""
+    def _insert_rows(self, table: str, rows: list[dict[str, Any]], *, ignore: bool = False) -> int:
+        """Rows that all have the same keys, in one executemany; returns how many were inserted."""
         columns = list(rows[0])
         names = ", ".join(f"[{column}]" for column in columns)
         marks = ", ".join("?" * len(columns))
         verb = "insert or ignore" if ignore else "insert"
-        self.conn.executemany(
+        cursor = self.conn.executemany(
             f"{verb} into [{table}] ({names}) values ({marks})", [[row[c] for c in columns] for row in rows]
         )
+        return cursor.rowcount
 
     def has_unknown_items(self, ids: list[str]) -> bool:
         """Whether any of `ids` is not stored yet (a source's run brought something new)."""
@@ -1446,10 +1541,9 @@ class Store:
         """Record the files items need (once per item and URL); returns how many were new."""
         if not wants:
             return 0
-        before = self.conn.execute("select count(*) from media").fetchone()[0]
         # One executemany per source (insert() per row re-read the schema each time).
         with self._transaction():
-            self._insert_rows(
+            return self._insert_rows(
                 "media",
                 [
                     {
@@ -1469,7 +1563,6 @@ class Store:
                 ],
                 ignore=True,
             )
-        return int(self.conn.execute("select count(*) from media").fetchone()[0] - before)
 
     def media_to_download(self, source_ids: list[str], *, max_attempts: int) -> list[dict[str, Any]]:
         if not source_ids:

@@ -107,7 +107,7 @@ def _member(row: dict[str, Any]) -> Member:
     )
 
 
-# -- incremental linking (sync) ------------------------------------------------------------------
+# -- incremental linking (after sync) ------------------------------------------------------------------
 
 
 def link_items(
@@ -178,6 +178,41 @@ def link_items(
             linked += 1
     founders = [i for i in new_ids if i in by_id and not by_id[i]["duplicate_of"]]
     return LinkCounts(stories_new=len(store.founders_alone(founders)), variants_linked=linked)
+
+
+@dataclass(frozen=True)
+class PendingLinks:
+    """What `link_pending` did: items linked, and the stories and variants that came of them."""
+
+    items: int = 0
+    stories_new: int = 0
+    variants_linked: int = 0
+
+    def as_json(self) -> dict[str, int]:
+        return {"items": self.items, "stories_new": self.stories_new, "variants_linked": self.variants_linked}
+
+
+def link_pending(store: Store, config: DedupeConfig, *, now: datetime) -> PendingLinks:
+    """Link every item sync queued, batch by batch in save order: the dedupe stage after sync.
+
+    Each batch (one source's save) is linked and taken off the queue in one transaction, so a kill -9
+    loses nothing and a second linker waits, then finds the batch gone. Decisions are the ones linking at
+    save time would make: the same batches in the same order, with one memo across them as in a sync run.
+    """
+    memo = RunMemo()
+    items = stories_new = linked = 0
+    while True:
+        with store.atomic():
+            batch = store.next_link_batch()
+            if batch is None:
+                break
+            number, new_ids, updated_ids = batch
+            counts = link_items(store, new_ids, config, now=now, updated_ids=updated_ids, memo=memo)
+            store.unqueue_link_batch(number)
+        items += len(new_ids) + len(updated_ids)
+        stories_new += counts.stories_new
+        linked += counts.variants_linked
+    return PendingLinks(items=items, stories_new=stories_new, variants_linked=linked)
 
 
 def _target(
@@ -419,6 +454,7 @@ def rebuild(store: Store, config: DedupeConfig, *, now: datetime) -> dict[str, i
             role = "canonical" if row["id"] in canonical_ids else "variant"
             if (row["story_id"], roles.get(row["id"])) != (story_ids[row["id"]], role):
                 assignments.append((story_ids[row["id"]], role, row["id"]))
+        store.clear_link_queue()  # every item is linked below, queued or not
         store.write_rebuild(
             signatures=index_rows.signatures,
             bands=None,

@@ -35,6 +35,8 @@ TRACKING_PARAMS = frozenset(
 TRACKING_PREFIXES = ("utm_", "pk_", "mtm_")
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _PERCENT = re.compile(r"%[0-9a-fA-F]{2}")
+# Absolute with a host, and nothing urlsplit would strip out first (tabs and newlines anywhere).
+_ABSOLUTE = re.compile(r"https?://[a-z0-9\[][^\t\r\n]*", re.IGNORECASE)
 # Characters that may stand unescaped in a path or query (RFC 3986 pchar plus '/' and '?').
 _PATH_SAFE = "/:@!$&'()*+,;=-._~%"
 
@@ -55,7 +57,9 @@ def canonical_url(url: str, base: str | None = None) -> str:
     """The one spelling of `url` that Loa stores and compares. Idempotent."""
     # NFC first, as for all text: an NFD feed's raw `/tin/Cảnh-báo` must escape like the NFC page's.
     raw = unicodedata.normalize("NFC", url.strip())
-    if base:
+    if base and not _ABSOLUTE.fullmatch(raw):
+        # An absolute http(s) URL comes back from urljoin as it went in (re-spelt as the split below
+        # re-spells it), so only relative ones pay for it: most feed links are absolute.
         raw = urljoin(base, raw)
     parts = urlsplit(raw)
     scheme = parts.scheme.lower()

@@ -108,6 +108,7 @@ def run_demo(folder: Path, *, echo: Echo, run: Runner, keep_serving: bool = Fals
         steps: list[tuple[str, list[str]]] = [
             ("Sources in the demo config", ["sources", "list"]),
             ("First sync: everything is new", ["sync"]),
+            ("Link the new items into stories (the dedupe stage after sync)", ["dedupe", "link"]),
             ("Items in the database (exact duplicates merged)", ["items", "list", "--limit", "40"]),
             (
                 "TikTok videos (captions from oEmbed, thumbnails downloaded)",
