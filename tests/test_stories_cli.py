@@ -250,3 +250,15 @@ def test_rebuild_empties_the_link_queue(loa: Any) -> None:
     conn = sqlite3.connect(loa.db)
     assert conn.execute("select count(*) from link_queue").fetchone()[0] == 0
     conn.close()
+
+
+def test_a_story_whose_trusted_copy_arrived_later_still_counts_as_new(loa: Any) -> None:
+    # The clip's source is less trusted; the portal's exact copy (same URL) arrives in a later sync and
+    # leads the story, which stays named after the clip that founded it: one new story, not zero.
+    write_feeds(loa, [], [("a1", ARTICLE_TITLE, ARTICLE_LEAD, DAY1)])
+    assert loa("sync").exit_code == 0
+    write_feeds(loa, [("a1", ARTICLE_TITLE, ARTICLE_LEAD, DAY1)], [("a1", ARTICLE_TITLE, ARTICLE_LEAD, DAY1)])
+    assert loa("sync", "--force").exit_code == 0
+    linked = json.loads(loa("dedupe", "link", "--json").output)
+    assert linked == {"items": 2, "stories_new": 1, "variants_linked": 0}
+    assert len(json.loads(loa("stories", "list", "--json").output)) == 1

@@ -1292,6 +1292,13 @@ class Store:
         sql = f"select {STORY_COLUMNS} from items where id in ({_marks(ids)}) and story_id != ?"
         return list(self.db.query(sql, [*ids, story_id]))
 
+    def stories_named_after(self, ids: list[str]) -> int:
+        """How many stories have one of `ids` as their id (the id of the item that founded them)."""
+        if not ids:
+            return 0
+        sql = "select count(*) from stories where id in (select value from json_each(?))"
+        return int(self.conn.execute(sql, [json.dumps(ids)]).fetchone()[0])
+
     def founders_alone(self, ids: list[str]) -> list[str]:
         if not ids:
             return []

@@ -200,7 +200,8 @@ def link_pending(store: Store, config: DedupeConfig, *, now: datetime) -> Pendin
     save time would make: the same batches in the same order, with one memo across them as in a sync run.
     """
     memo = RunMemo()
-    items = stories_new = linked = 0
+    fresh: list[str] = []
+    items = linked = 0
     while True:
         with store.atomic():
             batch = store.next_link_batch()
@@ -210,9 +211,11 @@ def link_pending(store: Store, config: DedupeConfig, *, now: datetime) -> Pendin
             counts = link_items(store, new_ids, config, now=now, updated_ids=updated_ids, memo=memo)
             store.unqueue_link_batch(number)
         items += len(new_ids) + len(updated_ids)
-        stories_new += counts.stories_new
+        fresh += new_ids
         linked += counts.variants_linked
-    return PendingLinks(items=items, stories_new=stories_new, variants_linked=linked)
+    # A story is named after the item that founded it: those named after a new item are the new stories
+    # (an exact copy saved later may since have taken the lead, which the per-batch count would miss).
+    return PendingLinks(items=items, stories_new=store.stories_named_after(fresh), variants_linked=linked)
 
 
 def _target(
