@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
-from pathlib import Path
+from pathlib import Path, PurePosixPath
+from urllib.parse import unquote
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tests.conftest import write_config
 from tests.test_cli import loa
@@ -14,7 +17,7 @@ from tests.test_pipeline import NOW, run
 from worker.config import load_config
 from worker.demo.server import StaticServer
 from worker.errors import MediaError
-from worker.media import check_body, sniff
+from worker.media import check_body, filename_of, sniff
 from worker.store import Store
 
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
@@ -190,3 +193,10 @@ def test_alerts_command_lists_recorded_alerts(site: tuple[Path, StaticServer], t
     [row] = json.loads(loa("alerts", "--json", config=feed_config, check=True).stdout)
     assert (row["source_id"], row["to_health"], row["status"]) == ("cld", "broken", "sent")
     assert "healthy → broken" in loa("alerts", "--source", "cld", config=feed_config, check=True).stdout
+
+
+@given(st.lists(st.sampled_from(["", ".", "..", "a", "ảnh.jpg", "%C3%A1.png", "x y.pdf"]), max_size=5), st.booleans())
+def test_filename_is_the_url_paths_last_name_as_pathlib_reads_it(parts: list[str], trailing: bool) -> None:
+    path = "/" + "/".join(parts) + ("/" if trailing else "")
+    expected = unquote(PurePosixPath(path).name)
+    assert filename_of(f"https://khonggianmang.vn{path}?v=1") == expected

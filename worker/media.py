@@ -40,7 +40,10 @@ class MediaWant:
 
 
 def filename_of(url: str) -> str:
-    return unquote(PurePosixPath(urlsplit(url).path).name)
+    path = urlsplit(url).path
+    last = path.rsplit("/", 1)[-1]
+    # PurePosixPath(path).name, without building a path for the common case (~10 µs an item on a sync).
+    return unquote(last if last and last != "." else PurePosixPath(path).name)
 
 
 def wanted_media(item: Item, source: Source) -> list[MediaWant]:

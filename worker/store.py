@@ -6,6 +6,7 @@ in separate columns so that a source update never overwrites a reviewer's decisi
 
 from __future__ import annotations
 
+import functools
 import json
 import sqlite3
 import threading
@@ -989,7 +990,7 @@ class Store:
         marks = ",".join("?" * len(new_ids))
         shared = {
             row[0]
-            for row in self.db.execute(
+            for row in self.conn.execute(
                 f"""select i.id from items i where i.id in ({marks}) and (
                       exists (select 1 from items o where o.url = i.url and o.id != i.id)
                       or exists (select 1 from items o where o.content_hash = i.content_hash and o.id != i.id)
@@ -1008,7 +1009,7 @@ class Store:
         existing = (
             {
                 row["id"]: row
-                for row in self.db.query(
+                for row in self._rows(
                     f"select id, content_hash, status, revision from items where id in ({','.join('?' * len(unique))})",
                     list(unique),
                 )
@@ -1063,9 +1064,8 @@ class Store:
 
         Returns the ids merged as copies by this call (a trusted copy arriving late merges older ones).
         """
-        rows = list(
-            self.db.query(
-                """
+        rows = self._rows(
+            """
                 with seed as (
                   select id from items where url = :url or content_hash = :hash
                 ), grp as (
@@ -1076,8 +1076,7 @@ class Store:
                 select id, source_rank, published_at, fetched_at, status, duplicate_of, story_id
                 from items where id in (select id from grp)
                 """,
-                {"url": item.url, "hash": item.content_hash},
-            )
+            {"url": item.url, "hash": item.content_hash},
         )
         if len(rows) <= 1:
             return []
@@ -1090,7 +1089,7 @@ class Store:
             if row["id"] == winner.id:
                 # A late variant is `duplicate` without `duplicate_of`: only an exact copy is restored here.
                 if row["duplicate_of"]:
-                    self.db.execute(
+                    self.conn.execute(
                         "update items set duplicate_of = null, status = case when status = 'duplicate' then 'new' else status end where id = ?",
                         [row["id"]],
                     )
@@ -1098,7 +1097,7 @@ class Store:
             if row["duplicate_of"] is None:
                 merged.append(row["id"])
             # Only untouched copies become `duplicate`; a reviewer's decision is never overwritten.
-            self.db.execute(
+            self.conn.execute(
                 "update items set duplicate_of = ?, status = case when status in ('new', 'duplicate') then 'duplicate' else status end where id = ?",
                 [winner.id, row["id"]],
             )
@@ -1107,8 +1106,8 @@ class Store:
     def _join_stories(self, canonical_item_id: str, story_ids: list[str]) -> str:
         """Exact copies share one story: the oldest of their stories survives, led by the canonical copy."""
         stories = (
-            list(
-                self.db.query(
+            (
+                self._rows(
                     f"select id, created_at from stories where id in ({','.join('?' * len(story_ids))}) order by created_at, id",
                     story_ids,
                 )
@@ -1118,10 +1117,10 @@ class Store:
         )
         keep = stories[0]["id"] if stories else canonical_item_id
         for other in stories[1:]:
-            self.db.execute("update items set story_id = ? where story_id = ?", [keep, other["id"]])
-            self.db.execute("delete from stories where id = ?", [other["id"]])
-        title = self.db.execute("select title from items where id = ?", [canonical_item_id]).fetchone()[0]
-        self.db.execute(
+            self.conn.execute("update items set story_id = ? where story_id = ?", [keep, other["id"]])
+            self.conn.execute("delete from stories where id = ?", [other["id"]])
+        title = self.conn.execute("select title from items where id = ?", [canonical_item_id]).fetchone()[0]
+        self.conn.execute(
             "update stories set canonical_item_id = ?, title = ? where id = ?", [canonical_item_id, title, keep]
         )
         self.set_story_roles(keep, canonical_item_id)
@@ -1132,7 +1131,7 @@ class Store:
         if canonical is None:
             canonical = self.story_canonical_id(story_id)
         # Only rows whose role changes are written: an item joining a big story changes two or three.
-        self.db.execute(
+        self.conn.execute(
             """update items set story_role = case when id = :c then 'canonical' else 'variant' end
                where story_id = :s and story_role is not (case when id = :c then 'canonical' else 'variant' end)""",
             {"s": story_id, "c": canonical},
@@ -1303,11 +1302,11 @@ class Store:
         if not ids:
             return []
         sql = f"select id from items where id in ({_marks(ids)}) and story_id = id"
-        return [r[0] for r in self.db.execute(sql, ids)]
+        return [r[0] for r in self.conn.execute(sql, ids)]
 
     def has_other_members(self, story_id: str, item_id: str) -> bool:
         """Does the story hold items other than this one and its exact copies?"""
-        row = self.db.execute(
+        row = self.conn.execute(
             "select count(*) from items where story_id = ? and id != ? and coalesce(duplicate_of, '') != ?",
             [story_id, item_id, item_id],
         ).fetchone()
@@ -1548,6 +1547,7 @@ class Store:
         """Record the files items need (once per item and URL); returns how many were new."""
         if not wants:
             return 0
+        stamp = iso_utc(now)
         # One executemany per source (insert() per row re-read the schema each time).
         with self._transaction():
             return self._insert_rows(
@@ -1563,8 +1563,8 @@ class Store:
                         "error": "host is not in the source's allowed_domains" if want.off_domain else None,
                         "attempts": 0,
                         "off_domain": int(want.off_domain),
-                        "created_at": iso_utc(now),
-                        "updated_at": iso_utc(now),
+                        "created_at": stamp,
+                        "updated_at": stamp,
                     }
                     for want in wants
                 ],
@@ -2443,7 +2443,7 @@ SOURCE_COLUMNS = {
 
 
 def item_to_row(item: Item, rank: int) -> dict[str, Any]:
-    fetched_at = iso_utc(item.fetched_at)
+    fetched_at = _iso_utc_cached(item.fetched_at)  # the run's clock: the same for every item of a sync
     return {
         "id": item.id,
         "source_id": item.source_id,
@@ -2459,16 +2459,25 @@ def item_to_row(item: Item, rank: int) -> dict[str, Any]:
         "content_hash": item.content_hash,
         "kind": item.kind.value,
         "image": item.image,
-        "attachments": json.dumps([{"url": a.url, "title": a.title} for a in item.attachments], ensure_ascii=False),
-        "tags": json.dumps(list(item.tags), ensure_ascii=False),
-        "extra": json.dumps(item.extra, ensure_ascii=False, default=str),
-        "off_domain": json.dumps(list(item.off_domain), ensure_ascii=False),
+        "attachments": _json_list([{"url": a.url, "title": a.title} for a in item.attachments]),
+        "tags": _json_list(list(item.tags)),
+        "extra": json.dumps(item.extra, ensure_ascii=False, default=str) if item.extra else "{}",
+        "off_domain": _json_list(list(item.off_domain)),
         "revision": 1,
         "source_rank": rank,
         "status": Status.NEW.value,
         "duplicate_of": None,
         "needs_review": 0,
     }
+
+
+def _json_list(values: list[Any]) -> str:
+    return json.dumps(values, ensure_ascii=False) if values else "[]"
+
+
+@functools.lru_cache(maxsize=64)
+def _iso_utc_cached(moment: datetime) -> str:
+    return iso_utc(moment)
 
 
 def decode_item_row(row: dict[str, Any]) -> dict[str, Any]:
