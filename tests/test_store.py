@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 
 from worker.store import Store
@@ -67,3 +68,46 @@ def test_bulk_transaction_keeps_statement_journals_in_memory_only_while_it_runs(
     assert store.conn.execute(temp_store).fetchone()[0] == 0
     rows = store.conn.execute("select ward from queue_tokens").fetchall()
     assert rows == [("phuong-dien-bien",)]  # the failed one rolled back, the first one committed
+
+
+def test_grouped_commits_hold_one_transaction_and_commit_when_due(tmp_path: Path) -> None:
+    store = Store.open(tmp_path / "loa.db")
+    other = Store.open(tmp_path / "loa.db")
+    with store.grouped_commits(seconds=3600) as commits:
+        commits.open()
+        store.queue_links(("a",))
+        commits.commit_if_due()  # not due: still one open transaction, invisible to other readers
+        commits.open()
+        store.queue_links(("b",))
+        assert store.conn.in_transaction and other.pending_links() == 0
+    assert other.pending_links() == 2  # committed at the end
+    with store.grouped_commits(seconds=0) as commits:
+        commits.open()
+        store.queue_links(("c",))
+        commits.commit_if_due()
+        assert not store.conn.in_transaction and other.pending_links() == 3
+    try:
+        with store.grouped_commits(seconds=3600) as commits:
+            commits.open()
+            store.queue_links(("d",))
+            raise RuntimeError("a save failed")
+    except RuntimeError:
+        pass
+    assert other.pending_links() == 3 and not store.conn.in_transaction  # rolled back whole
+    store.close()
+    other.close()
+
+
+def test_background_checkpoints_leave_the_wal_copied_into_the_database(tmp_path: Path) -> None:
+    store = Store.open(tmp_path / "loa.db")
+    with store.background_checkpoints(every=0.01):
+        for n in range(50):
+            with store.atomic():
+                store.queue_links((f"i{n}",))
+        assert store.conn.execute("pragma wal_autocheckpoint").fetchone()[0] == 0  # the thread does it
+    assert store.conn.execute("pragma wal_autocheckpoint").fetchone()[0] > 0
+    assert "loa-checkpoint" not in {t.name for t in threading.enumerate()}  # joined, its connection closed
+    store.close()
+    reopened = Store.open(tmp_path / "loa.db")
+    assert reopened.pending_links() == 50
+    reopened.close()

@@ -260,8 +260,9 @@ def sync(
             if on_result:
                 on_result(result)
 
-    # Each source is saved as soon as it is parsed, so a kill -9 loses at most the sources in
-    # flight. Network errors wait for the end: only then is it known whether every source failed.
+    # Each source is saved as soon as it is parsed and committed within half a second, so a kill -9
+    # loses at most the sources in flight or not yet committed (their state too: the next run fetches
+    # them again). Network errors wait for the end: only then is it known whether every source failed.
     # Big runs parse in worker processes (worker/parallel.py); every write stays on this thread.
     done = 0
     deferred: list[Extraction] = []
@@ -277,6 +278,7 @@ def sync(
             ParsePool(workers_for(len(due)), eager=surely_parses) as parse_pool,
             ThreadPoolExecutor(max_workers=workers, thread_name_prefix="loa-fetch") as pool,
             store.background_checkpoints(),
+            store.grouped_commits() as commits,
         ):
 
             def submit(index: int) -> Future[Extraction]:
@@ -307,22 +309,18 @@ def sync(
                 finished, _ = wait(list(pending), return_when=FIRST_COMPLETED)
                 for future in finished:
                     arrived[pending.pop(future)] = future.result()
-                # The sources ready now are saved in one transaction: one commit instead of one per source
-                # (each commit wrote the same hot index pages to the WAL again). A kill leaves none of them
-                # half-saved: items and fetch state commit together, or the next run fetches them again.
-                with store.atomic():
-                    while next_to_save in arrived:
-                        extraction = arrived.pop(next_to_save)  # a saved source's body and items are freed
-                        next_to_save += 1
-                        done += 1
-                        if _is_network_error(extraction):
-                            deferred.append(extraction)
-                            continue
-                        results[extraction.source.id] = _save(
-                            config, store, extraction, states, now=now, count_error=True
-                        )
-                        if on_result:
-                            on_result(results[extraction.source.id])
+                while next_to_save in arrived:
+                    extraction = arrived.pop(next_to_save)  # a saved source's body and items are freed
+                    next_to_save += 1
+                    done += 1
+                    if _is_network_error(extraction):
+                        deferred.append(extraction)
+                        continue
+                    commits.open()
+                    results[extraction.source.id] = _save(config, store, extraction, states, now=now, count_error=True)
+                    if on_result:
+                        on_result(results[extraction.source.id])
+                commits.commit_if_due()
 
     network_down = done >= 2 and len(deferred) == done
     for extraction in deferred:

@@ -10,6 +10,7 @@ import functools
 import json
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
@@ -602,6 +603,28 @@ class SaveOutcome:
     duplicate_ids: tuple[str, ...]
 
 
+class CommitGroup:
+    """See `Store.grouped_commits`: `open` before each save, `commit_if_due` after it."""
+
+    def __init__(self, conn: sqlite3.Connection, seconds: float) -> None:
+        self.conn, self.seconds = conn, seconds
+        self.began: float | None = None
+
+    def open(self) -> None:
+        if self.began is None and not self.conn.in_transaction:
+            self.conn.execute("BEGIN IMMEDIATE")
+            self.began = time.monotonic()
+
+    def commit_if_due(self) -> None:
+        if self.began is not None and time.monotonic() - self.began >= self.seconds:
+            self.end("COMMIT")
+
+    def end(self, verb: str) -> None:
+        if self.began is not None:
+            self.began = None
+            self.conn.execute(verb)
+
+
 class Store:
     """A Loa database. Open with `Store.open(path)`; every write method is one transaction."""
 
@@ -685,6 +708,21 @@ class Store:
             raise
         else:
             conn.execute("COMMIT")
+
+    @contextmanager
+    def grouped_commits(self, seconds: float = 0.5) -> Iterator[CommitGroup]:
+        """A write transaction held across many saves and committed every `seconds`, and at the end.
+
+        For a writer that saves many small batches as they arrive (a sync's sources): each commit writes the
+        hot index pages to the WAL again, so a commit per source cost a sync ~0.4 s. Rolled back on error.
+        """
+        group = CommitGroup(self.conn, seconds)
+        try:
+            yield group
+        except BaseException:
+            group.end("ROLLBACK")
+            raise
+        group.end("COMMIT")
 
     @contextmanager
     def background_checkpoints(self, every: float = 0.5) -> Iterator[None]:
