@@ -104,8 +104,12 @@ def _saved(plans: list[dict[str, Any]], batches: list[int], *, bulk: bool, later
                 ids.append(row["id"])
                 new_ids.append(row["id"])
                 if row["duplicate_of"]:
-                    canonical = store.db.execute("select story_id from items where id = ?", [row["duplicate_of"]])
-                    row["story_id"] = canonical.fetchone()[0]
+                    # As the store merges exact copies: every copy points at the group's canonical copy,
+                    # never at another copy (a chain would hide a story's members from `has_other_members`).
+                    canonical = store.db.execute(
+                        "select coalesce(duplicate_of, id), story_id from items where id = ?", [row["duplicate_of"]]
+                    ).fetchone()
+                    row["duplicate_of"], row["story_id"] = canonical
                     row["story_role"] = "variant"
                 else:
                     store.db.table("stories").insert(
