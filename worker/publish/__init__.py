@@ -215,9 +215,10 @@ def write_all(target: Path, files: list[tuple[str, bytes]]) -> None:
             temp.unlink(missing_ok=True)
 
 
-def replace_staged(staged: list[tuple[Path, Path]]) -> None:
-    """One sync, then each staged file moved into place in list order (popped, so a failure leaves the rest)."""
-    if staged:
+def replace_staged(staged: list[tuple[Path, Path]], *, synced: bool = False) -> None:
+    """One sync (unless the caller `synced` already), then each staged file moved into place in list order
+    (popped, so a failure leaves the rest)."""
+    if staged and not synced:
         os.sync()
     staged.reverse()
     while staged:
@@ -266,15 +267,28 @@ class _Writer:
             self.marked = True
 
     def commit(self) -> None:
+        """One sync for every file staged here and by the helpers, then each process replaces its own files.
+
+        A ward's files are all staged by one process, which replaces them in `_ORDER`: day files and scripts
+        before the index that lists them. The helpers rename alongside this process (each rename waits on
+        the disk: freeing the old file's blocks), and the marker goes only when all of them are done.
+        """
         self.report.written.sort(key=_order)
         order = sorted(self.staged, key=_order)
         pairs = [(self.staged[path], self.target / path) for path in order]
         self.staged = {}
+        helpers = list(self.helpers)
         try:
-            replace_staged(pairs)
+            if pairs or helpers:
+                os.sync()
+            for helper in helpers:
+                helper.release()
+            replace_staged(pairs, synced=True)
         finally:
             for temp, _destination in pairs:
                 temp.unlink(missing_ok=True)
+        for helper in helpers:
+            helper.finish(self)
         self.marker.unlink(missing_ok=True)
         self.marked = False
 
@@ -309,67 +323,129 @@ _FORK_FROM = 400  # planned wards: below this, forking a helper costs more than 
 
 @dataclass
 class _Helper:
-    """A forked child rendering and staging files (the ward feeds, half of the queue files) while the parent
-    works on. It never touches SQLite and leaves with os._exit; the parent merges what it staged and replaces
-    everything in `commit`. Its temp files sit under the staging marker, so a kill leaves them to the sweep.
-    What it staged comes back through a pipe (never a file in outputs/, which a web server may serve).
+    """A forked child rendering and staging files (the site and feeds, part of the queue files) while the
+    parent works on. After the parent's one sync it replaces the files it staged (`commit`), so the renames
+    run in parallel too. It never touches SQLite and leaves with os._exit; its temp files sit under the
+    staging marker, so a kill leaves them to the sweep. What it did comes back through a pipe (never a file
+    in outputs/, which a web server may serve).
     """
 
     pid: int
-    results: int  # the read end of the child's pipe
+    results: int  # the read end of the child's pipe: two frames, staged (`ready`) and replaced (`finish`)
+    go: int  # the write end of the parent's pipe: one byte once every staged file is synced
+    staged: bool = False
 
     @classmethod
     def start(cls, writer: _Writer, work: Callable[[_Writer], Any]) -> _Helper:
-        """Fork a child that runs `work` with a writer of its own; what `work` returns comes back from `join`."""
+        """Fork a child that runs `work` with a writer of its own; what `work` returns comes back from `ready`."""
         read, write = os.pipe()
+        go_read, go_write = os.pipe()
         parent = os.getpid()
         pid = os.fork()
         if pid == 0:
             os.close(read)
-            _helper_main(writer, work, write, parent)
+            os.close(go_write)
+            for other in writer.helpers:
+                other.forget()  # the parent's: a child holding them open would hide the parent's end from them
+            _helper_main(writer, work, write, go_read, parent)
         os.close(write)
-        helper = cls(pid, read)
+        os.close(go_read)
+        helper = cls(pid, read, go_write)
         writer.helpers.append(helper)
         return helper
 
-    def join(self, writer: _Writer) -> Any:
-        """Wait for the child and take over what it staged; its error (or death) fails the publish."""
-        # Read to the end first: a child blocked on a full pipe would never exit.
-        with os.fdopen(self.results, "rb") as pipe:
-            self.results = -1
-            payload = pipe.read()
+    def ready(self, writer: _Writer) -> Any:
+        """Wait until the child has staged its files and take its digests and counts; its error fails the publish."""
+        data = self._frame()
+        writer.hashes.update(data["hashes"])
+        writer.report.written += data["written"]
+        writer.report.unchanged += data["unchanged"]
+        self.staged = True
+        return data["extra"]
+
+    def release(self) -> None:
+        """Every staged file is on disk (the parent synced): the child may replace its own now."""
+        if not self.staged:
+            raise RuntimeError("publish helper released before it staged its files")
+        os.write(self.go, b"1")
+        os.close(self.go)
+        self.go = -1
+
+    def finish(self, writer: _Writer) -> None:
+        """Wait for the child to replace its files and exit."""
+        self._frame()
+        os.close(self.results)
+        self.results = -1
         _pid, status = os.waitpid(self.pid, 0)
         self.pid = 0
         writer.helpers.remove(self)
-        try:
-            data = pickle.loads(payload)
-        except (pickle.UnpicklingError, EOFError, ValueError):
-            data = {}
         code = os.waitstatus_to_exitcode(status)
-        if code != 0 or "error" in data or "hashes" not in data:
-            raise RuntimeError(f"publish helper process failed: {data.get('error') or f'exit status {code}'}")
-        writer.hashes.update(data["hashes"])
-        writer.staged.update({path: Path(temp) for path, temp in data["staged"].items()})
-        writer.report.written += data["written"]
-        writer.report.unchanged += data["unchanged"]
-        return data["extra"]
+        if code != 0:
+            raise RuntimeError(f"publish helper process failed: exit status {code}")
+
+    def _frame(self) -> dict[str, Any]:
+        try:
+            data = pickle.loads(_read_frame(self.results))
+        except (pickle.UnpicklingError, EOFError, ValueError, OSError):
+            data = {}
+        if "error" in data or "done" not in data:
+            # The child died (or failed) on the way: reap it for its exit status.
+            detail = data.get("error")
+            if detail is None and self.pid:
+                _pid, status = os.waitpid(self.pid, 0)
+                self.pid = 0
+                detail = f"exit status {os.waitstatus_to_exitcode(status)}"
+            raise RuntimeError(f"publish helper process failed: {detail}")
+        return data
+
+    def forget(self) -> None:
+        """In a later child: close this helper's pipes without touching the process."""
+        for fd in (self.results, self.go):
+            if fd >= 0:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+        self.results = self.go = -1
 
     def stop(self) -> None:
-        """After an error in the parent: the child is stopped and reaped (its temp files go to the next sweep)."""
+        """After an error in the parent: the child is stopped and reaped. One that has staged its files and waits
+        is told to go without replacing them (it removes its temp files); one still working is killed, and its
+        temp files go to the next sweep."""
         if self.pid:
-            with contextlib.suppress(OSError):
-                os.kill(self.pid, signal.SIGKILL)
+            if self.staged and self.go >= 0:
+                os.close(self.go)
+                self.go = -1
+            else:
+                with contextlib.suppress(OSError):
+                    os.kill(self.pid, signal.SIGKILL)
             with contextlib.suppress(ChildProcessError):
                 os.waitpid(self.pid, 0)
             self.pid = 0
-        if self.results >= 0:
-            with contextlib.suppress(OSError):
-                os.close(self.results)
-            self.results = -1
+        self.forget()
 
 
-def _helper_main(writer: _Writer, work: Callable[[_Writer], Any], results: int, parent: int) -> NoReturn:
+def _write_frame(fd: int, data: bytes) -> None:
+    view = memoryview(len(data).to_bytes(8, "big") + data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def _read_frame(fd: int) -> bytes:
+    def exactly(size: int) -> bytes:
+        chunks: list[bytes] = []
+        while size:
+            chunk = os.read(fd, min(size, 1 << 20))
+            if not chunk:
+                raise EOFError("publish helper pipe closed")
+            chunks.append(chunk)
+            size -= len(chunk)
+        return b"".join(chunks)
+
+    return exactly(int.from_bytes(exactly(8), "big"))
+
+
+def _helper_main(writer: _Writer, work: Callable[[_Writer], Any], results: int, go: int, parent: int) -> NoReturn:
     code = 1
+    mine: _Writer | None = None
     try:
         with contextlib.suppress(OSError, AttributeError):
             ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG: die with the parent
@@ -380,18 +456,28 @@ def _helper_main(writer: _Writer, work: Callable[[_Writer], Any], results: int, 
         mine = _Writer(writer.target, PublishReport(out=writer.target, dry_run=False), writer.previous)
         extra = work(mine)
         payload: dict[str, Any] = {
+            "done": "staged",
             "extra": extra,
             "hashes": mine.hashes,
-            "staged": {path: str(temp) for path, temp in mine.staged.items()},
             "written": mine.report.written,
             "unchanged": mine.report.unchanged,
         }
+        _write_frame(results, pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL))
+        # Nothing is replaced before the parent's sync; a parent that stops instead closes the pipe (or dies,
+        # and PR_SET_PDEATHSIG ends this process): the temp files stay under the marker for the next sweep.
+        if os.read(go, 1) != b"1":
+            mine.discard()
+            os._exit(1)
+        pairs = [(mine.staged[path], writer.target / path) for path in sorted(mine.staged, key=_order)]
+        replace_staged(pairs, synced=True)
+        payload = {"done": "replaced"}
         code = 0
     except BaseException as error:  # whatever it is, the parent reports it and fails the publish
         payload = {"error": f"{type(error).__name__}: {error}"}
+        if mine is not None:
+            mine.discard()  # temp files not replaced: the parent fails the publish, nothing of them is used
     try:
-        with os.fdopen(results, "wb") as pipe:
-            pipe.write(pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL))
+        _write_frame(results, pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL))
     finally:
         os._exit(code)  # no atexit, no finalisers: the SQLite connection and locks are the parent's
 
@@ -577,7 +663,7 @@ def publish(
         )
         report.queues = queues.as_json()
         if feeds_helper is not None:
-            site_feeds, ward_feeds = feeds_helper.join(writer)
+            site_feeds, ward_feeds = feeds_helper.ready(writer)
         writer.hashes.update({path: previous_files[path] for path in ward_feeds.kept})
         for ward_id in queues.kept:
             for name, digest in queue_files_before[ward_id].items():
@@ -595,7 +681,7 @@ def publish(
             )
         _offer_queues(writer, queue_files(config, mine, now=now), queue_files_before, rendered)
         if helper is not None:
-            helper.join(writer)
+            helper.ready(writer)
         crash_point("queues-saved")
         if tts and not dry_run:
             audio = queue_audio(config, queues, rendered or {}, target, now=now)
