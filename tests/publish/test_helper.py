@@ -99,3 +99,67 @@ def test_a_kill_with_a_helper_running_is_caught_up(tmp_path: Path, site: Site) -
     consistent(tmp_path)
     assert report["written"] and not [p for p in (tmp_path / "out").rglob("*") if p.name.endswith(".tmp")]
     assert publish(env)["written"] == []
+
+
+def test_each_process_replaces_the_files_it_staged_after_the_one_sync(
+    tmp_path: Path, site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The helpers rename their own files alongside the parent, never before the parent's sync, each ward in order."""
+    env = queue_env(tmp_path, site)
+    monkeypatch.setattr(publisher, "_FORK_FROM", 0)
+    log = tmp_path / "events.log"
+    real_sync, real_replace = os.sync, os.replace
+
+    def note(line: str) -> None:
+        with open(log, "a", encoding="utf-8") as out:  # O_APPEND: lines from every process, in the order they ran
+            out.write(f"{os.getpid()} {line}\n")
+
+    def sync() -> None:
+        real_sync()
+        note("sync -")
+
+    def replace(source: object, destination: object) -> None:
+        real_replace(source, destination)  # type: ignore[arg-type]
+        note(f"replace {Path(str(destination)).relative_to(tmp_path / 'out')}")
+
+    monkeypatch.setattr(os, "sync", sync)
+    monkeypatch.setattr(os, "replace", replace)
+    report = publish(env)
+    events = [line.split(" ", 2) for line in log.read_text(encoding="utf-8").splitlines()]
+    parent = str(os.getpid())
+    first_sync = next(n for n, (_pid, kind, _path) in enumerate(events) if kind == "sync")
+    replaced = [(pid, path) for pid, kind, path in events if kind == "replace" and path != publisher.MANIFEST]
+    assert not [path for _pid, kind, path in events[:first_sync] if kind == "replace"]  # nothing before the sync
+    assert {pid for pid, kind, _path in events if kind == "sync"} == {parent}
+    assert sorted(path for _pid, path in replaced) == sorted(report["written"])
+    by_process: dict[str, list[str]] = {}
+    for pid, path in replaced:
+        by_process.setdefault(pid, []).append(path)
+    assert len(by_process) == 3  # the parent, the feeds helper and the queue helper
+    assert all(paths == sorted(paths, key=publisher._order) for paths in by_process.values())
+    site_and_feeds = {pid for pid, path in replaced if not path.startswith("queues/")}
+    assert len(site_and_feeds) == 1 and parent not in site_and_feeds
+    wards = {path.split("/")[1]: pid for pid, path in replaced if path.startswith("queues/")}
+    assert all(wards[path.split("/")[1]] == pid for pid, path in replaced if path.startswith("queues/"))
+    assert not [p for p in (tmp_path / "out").rglob("*.tmp")] and not (tmp_path / "out" / publisher.STAGING).exists()
+
+
+def test_a_parent_failing_after_its_helpers_staged_leaves_no_temp_file(
+    tmp_path: Path, site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The helpers wait for the parent's sync; a parent that fails instead tells them to remove what they staged."""
+    env = queue_env(tmp_path, site)
+    monkeypatch.setattr(publisher, "_FORK_FROM", 0)
+    real_sync = os.sync
+
+    def failing() -> None:
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(os, "sync", failing)
+    result = CliRunner().invoke(main, ["publish"], env={"LOA_CONFIG": str(env.config), "LOA_NOW": NOW})
+    assert result.exit_code != 0 and "Input/output error" in f"{result.output}{result.exception}"
+    out = tmp_path / "out"
+    assert [p.name for p in out.rglob("*") if p.is_file()] == [publisher.STAGING]
+    monkeypatch.setattr(os, "sync", real_sync)
+    assert publish(env)["written"] and not [p for p in out.rglob("*") if p.name.endswith(".tmp")]
+    assert publish(env)["written"] == []
