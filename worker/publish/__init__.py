@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from worker.dates import from_iso, iso_utc
 from worker.faults import crash_point
+from worker.lock import close_inherited
 from worker.publish.feeds import FeedsOutput, FeedState, render_site_feeds, ward_feed_files
 from worker.publish.model import PublishedPack, Snapshot, pack_hash, pack_items, story_leads
 from worker.publish.site import render_site
@@ -181,12 +182,17 @@ _TEMP_TAG = f"{secrets.token_hex(4)}-"  # this process's temp names: `.{name}.{t
 _TEMP_NUMBERS = itertools.count()
 
 
-def stage(path: Path, data: bytes) -> Path:
+def stage(path: str, data: bytes) -> str:
     """Write data to a temp file in the destination's folder, to be moved into place by os.replace."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    folder, _slash, name = path.rpartition("/")
     # As mkstemp does (O_EXCL, a name no one else uses), without its per-file name generation and file object.
-    temp = f"{path.parent}/.{path.name}.{_TEMP_TAG}{next(_TEMP_NUMBERS)}.tmp"
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+    temp = f"{folder}/.{name}.{_TEMP_TAG}{next(_TEMP_NUMBERS)}.tmp"
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
+    try:
+        fd = os.open(temp, flags, 0o600)
+    except FileNotFoundError:  # a new folder: made only then, not checked for each of ~19,000 files
+        os.makedirs(folder, exist_ok=True)
+        fd = os.open(temp, flags, 0o600)
     try:
         view = memoryview(data)
         while view:
@@ -194,10 +200,15 @@ def stage(path: Path, data: bytes) -> Path:
         os.fchmod(fd, 0o644)
     except BaseException:
         os.close(fd)
-        Path(temp).unlink(missing_ok=True)
+        _unlink(temp)
         raise
     os.close(fd)
-    return Path(temp)
+    return temp
+
+
+def _unlink(path: str) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)
 
 
 def write_all(target: Path, files: list[tuple[str, bytes]]) -> None:
@@ -205,17 +216,17 @@ def write_all(target: Path, files: list[tuple[str, bytes]]) -> None:
 
     One sync for the batch instead of an fsync per file keeps a national publish (thousands of feeds) fast.
     """
-    staged: list[tuple[Path, Path]] = []
+    staged: list[tuple[str, str]] = []
     try:
         for path, data in files:
-            staged.append((stage(target / path, data), target / path))
+            staged.append((stage(f"{target}/{path}", data), f"{target}/{path}"))
         replace_staged(staged)
     finally:
         for temp, _destination in staged:
-            temp.unlink(missing_ok=True)
+            _unlink(temp)
 
 
-def replace_staged(staged: list[tuple[Path, Path]], *, synced: bool = False) -> None:
+def replace_staged(staged: list[tuple[str, str]], *, synced: bool = False) -> None:
     """One sync (unless the caller `synced` already), then each staged file moved into place in list order
     (popped, so a failure leaves the rest)."""
     if staged and not synced:
@@ -237,17 +248,16 @@ class _Writer:
         self.report = report
         self.previous = previous  # path → sha256 as the last completed publish wrote it
         self.hashes: dict[str, str] = {}
-        self.staged: dict[str, Path] = {}
+        self.staged: dict[str, str] = {}  # path → its temp file
         self.marker = target / STAGING
         self.marked = False
         self.helpers: list[_Helper] = []  # forked children not joined yet: stopped by `discard`
 
     def offer(self, path: str, data: bytes) -> None:
         digest = self.hashes[path] = hashlib.sha256(data).hexdigest()
+        full = f"{self.target}/{path}"
         # The manifest says what the last publish wrote there: same digest and size, no need to read it back.
-        if (digest == self.previous.get(path) and _size(self.target / path) == len(data)) or _same(
-            self.target / path, data
-        ):
+        if (digest == self.previous.get(path) and _size(full) == len(data)) or _same(full, data):
             self.report.unchanged += 1
             return
         self.report.written.append(path)
@@ -256,8 +266,8 @@ class _Writer:
         self.begin_staging()
         old = self.staged.pop(path, None)
         if old is not None:
-            old.unlink(missing_ok=True)
-        self.staged[path] = stage(self.target / path, data)
+            _unlink(old)
+        self.staged[path] = stage(full, data)
 
     def begin_staging(self) -> None:
         if not self.marked:
@@ -275,7 +285,7 @@ class _Writer:
         """
         self.report.written.sort(key=_order)
         order = sorted(self.staged, key=_order)
-        pairs = [(self.staged[path], self.target / path) for path in order]
+        pairs = [(self.staged[path], f"{self.target}/{path}") for path in order]
         self.staged = {}
         helpers = list(self.helpers)
         try:
@@ -286,7 +296,7 @@ class _Writer:
             replace_staged(pairs, synced=True)
         finally:
             for temp, _destination in pairs:
-                temp.unlink(missing_ok=True)
+                _unlink(temp)
         for helper in helpers:
             helper.finish(self)
         self.marker.unlink(missing_ok=True)
@@ -296,7 +306,7 @@ class _Writer:
         while self.helpers:
             self.helpers.pop().stop()
         for temp in self.staged.values():
-            temp.unlink(missing_ok=True)
+            _unlink(temp)
         self.staged = {}
 
 
@@ -451,6 +461,7 @@ def _helper_main(writer: _Writer, work: Callable[[_Writer], Any], results: int, 
             ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG: die with the parent
         if os.getppid() != parent:
             os._exit(1)
+        close_inherited()  # the run lock stays the parent's: free as soon as the parent dies
         global _TEMP_TAG
         _TEMP_TAG = f"{secrets.token_hex(4)}-"  # the parent's tag and counter came along with the fork
         mine = _Writer(writer.target, PublishReport(out=writer.target, dry_run=False), writer.previous)
@@ -468,7 +479,7 @@ def _helper_main(writer: _Writer, work: Callable[[_Writer], Any], results: int, 
         if os.read(go, 1) != b"1":
             mine.discard()
             os._exit(1)
-        pairs = [(mine.staged[path], writer.target / path) for path in sorted(mine.staged, key=_order)]
+        pairs = [(mine.staged[path], f"{writer.target}/{path}") for path in sorted(mine.staged, key=_order)]
         replace_staged(pairs, synced=True)
         payload = {"done": "replaced"}
         code = 0
@@ -498,16 +509,19 @@ def _remove_leftovers(target: Path) -> None:
         (target / STAGING).unlink(missing_ok=True)
 
 
-def _size(path: Path) -> int:
+def _size(path: str) -> int:
     try:
-        return path.stat().st_size
+        return os.stat(path).st_size
     except OSError:
         return -1
 
 
-def _same(path: Path, data: bytes) -> bool:
+def _same(path: str, data: bytes) -> bool:
     try:
-        return path.stat().st_size == len(data) and path.read_bytes() == data
+        if os.stat(path).st_size != len(data):
+            return False
+        with open(path, "rb") as old:
+            return old.read() == data
     except OSError:
         return False
 
