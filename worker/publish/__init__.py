@@ -281,17 +281,19 @@ class _Writer:
 
         A ward's files are all staged by one process, which replaces them in `_ORDER`: day files and scripts
         before the index that lists them. The helpers rename alongside this process (each rename waits on
-        the disk: freeing the old file's blocks), and the marker goes only when all of them are done.
+        the disk: freeing the old file's blocks; the feeds helper, released once the rows were saved, may be
+        done already), and the marker goes only when all of them are done.
         """
         self.report.written.sort(key=_order)
         order = sorted(self.staged, key=_order)
         pairs = [(self.staged[path], f"{self.target}/{path}") for path in order]
         self.staged = {}
         helpers = list(self.helpers)
+        waiting = [helper for helper in helpers if not helper.released]
         try:
-            if pairs or helpers:
+            if pairs or waiting:
                 os.sync()
-            for helper in helpers:
+            for helper in waiting:
                 helper.release()
             replace_staged(pairs, synced=True)
         finally:
@@ -346,8 +348,12 @@ class _Helper:
     staged: bool = False
 
     @classmethod
-    def start(cls, writer: _Writer, work: Callable[[_Writer], Any]) -> _Helper:
-        """Fork a child that runs `work` with a writer of its own; what `work` returns comes back from `ready`."""
+    def start(cls, writer: _Writer, work: Callable[[_Writer], Any], *, syncs: bool = False) -> _Helper:
+        """Fork a child that runs `work` with a writer of its own; what `work` returns comes back from `ready`.
+
+        With `syncs`, the child syncs its files itself before it is ready, so it may be released (`release`)
+        before the parent's own sync: the site and feeds go into place while the queue files are rendered.
+        """
         read, write = os.pipe()
         go_read, go_write = os.pipe()
         parent = os.getpid()
@@ -357,7 +363,7 @@ class _Helper:
             os.close(go_write)
             for other in writer.helpers:
                 other.forget()  # the parent's: a child holding them open would hide the parent's end from them
-            _helper_main(writer, work, write, go_read, parent)
+            _helper_main(writer, work, write, go_read, parent, syncs)
         os.close(write)
         os.close(go_read)
         helper = cls(pid, read, go_write)
@@ -373,8 +379,13 @@ class _Helper:
         self.staged = True
         return data["extra"]
 
+    @property
+    def released(self) -> bool:
+        return self.go < 0
+
     def release(self) -> None:
-        """Every staged file is on disk (the parent synced): the child may replace its own now."""
+        """Its staged files are on disk (synced by the parent, or by itself) and the queue rows saved: the child
+        may replace its files now."""
         if not self.staged:
             raise RuntimeError("publish helper released before it staged its files")
         os.write(self.go, b"1")
@@ -453,7 +464,9 @@ def _read_frame(fd: int) -> bytes:
     return exactly(int.from_bytes(exactly(8), "big"))
 
 
-def _helper_main(writer: _Writer, work: Callable[[_Writer], Any], results: int, go: int, parent: int) -> NoReturn:
+def _helper_main(
+    writer: _Writer, work: Callable[[_Writer], Any], results: int, go: int, parent: int, syncs: bool
+) -> NoReturn:
     code = 1
     mine: _Writer | None = None
     try:
@@ -466,6 +479,8 @@ def _helper_main(writer: _Writer, work: Callable[[_Writer], Any], results: int, 
         _TEMP_TAG = f"{secrets.token_hex(4)}-"  # the parent's tag and counter came along with the fork
         mine = _Writer(writer.target, PublishReport(out=writer.target, dry_run=False), writer.previous)
         extra = work(mine)
+        if syncs and mine.staged:
+            os.sync()  # its files on disk before the parent (saving the queue rows meanwhile) lets it replace them
         payload: dict[str, Any] = {
             "done": "staged",
             "extra": extra,
@@ -650,7 +665,7 @@ def publish(
 
         # A national publish renders and stages the site and feeds in a forked helper while it plans the queues.
         helpers = len(wards) >= _FORK_FROM and not dry_run
-        feeds_helper = _Helper.start(writer, feeds_of) if helpers else None
+        feeds_helper = _Helper.start(writer, feeds_of, syncs=True) if helpers else None
         site_feeds, ward_feeds = (FeedsOutput(), FeedsOutput()) if feeds_helper is not None else feeds_of(writer)
 
         queues_folder = str(target / "queues")
@@ -678,6 +693,10 @@ def publish(
         report.queues = queues.as_json()
         if feeds_helper is not None:
             site_feeds, ward_feeds = feeds_helper.ready(writer)
+            if not dry_run:
+                # The queue rows are saved and the site and feeds synced by the helper: it replaces them (in
+                # `_ORDER`, before any queue file) while the queue files are rendered, not after.
+                feeds_helper.release()
         writer.hashes.update({path: previous_files[path] for path in ward_feeds.kept})
         for ward_id in queues.kept:
             for name, digest in queue_files_before[ward_id].items():
