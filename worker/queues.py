@@ -167,10 +167,11 @@ class QueueResult:
         return {"wards": len(self.wards) + len(self.kept), **self.counts(), "saved": self.saved}
 
 
-def split_result(result: QueueResult) -> tuple[QueueResult, QueueResult]:
-    """Two results rendering about half the planned wards each (a class's members may fall in both halves)."""
+def split_result(result: QueueResult, share: float = 0.5) -> tuple[QueueResult, QueueResult]:
+    """Two results rendering the planned wards between them, `share` of them in the second (a class's members
+    may fall in both)."""
     pairs = [(each, view) for each in result.classes for view in each.members]
-    half = len(pairs) // 2
+    half = len(pairs) - round(len(pairs) * share)
     parts: list[list[PlannedClass]] = [[], []]
     for part, chunk in enumerate((pairs[:half], pairs[half:])):
         for _key, group_ in itertools.groupby(chunk, key=lambda pair: id(pair[0])):

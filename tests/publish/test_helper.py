@@ -34,8 +34,8 @@ def test_a_forked_helper_writes_the_same_files_and_manifest_as_one_process(
     halves: list[tuple[int, int]] = []
     real_split = split_result
 
-    def split(result: queues.QueueResult) -> tuple[queues.QueueResult, queues.QueueResult]:
-        mine, theirs = real_split(result)
+    def split(result: queues.QueueResult, share: float) -> tuple[queues.QueueResult, queues.QueueResult]:
+        mine, theirs = real_split(result, share)
         halves.append((len(mine.wards), len(theirs.wards)))
         assert {v.id for v in mine.wards} | {v.id for v in theirs.wards} == {v.id for v in result.wards}
         return mine, theirs
