@@ -492,8 +492,8 @@ def _helper_main(
             "unchanged": mine.report.unchanged,
         }
         _write_frame(results, pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL))
-        # Nothing is replaced before the parent's sync; a parent that stops instead closes the pipe (or dies,
-        # and PR_SET_PDEATHSIG ends this process): the temp files stay under the marker for the next sweep.
+        # Nothing is replaced before the go: a parent that stops instead closes the pipe and these temp files are
+        # removed; one that dies takes this process along (PR_SET_PDEATHSIG), leaving them to the next sweep.
         if os.read(go, 1) != b"1":
             mine.discard()
             os._exit(1)
