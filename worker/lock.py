@@ -5,6 +5,7 @@ flock is released by the kernel when its holder dies, so a lock left by kill -9 
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import os
@@ -13,6 +14,17 @@ from pathlib import Path
 from types import TracebackType
 
 from worker.errors import LockHeld
+
+_HELD: set[int] = set()  # this process's locked files, for `close_inherited` in a forked child
+
+
+def close_inherited() -> None:
+    """In a forked child: close the lock files it inherited. flock belongs to the open file, which a child keeps
+    open as long as it lives: closed here, a parent killed with kill -9 frees the lock at once, helpers or not.
+    """
+    while _HELD:
+        with contextlib.suppress(OSError):
+            os.close(_HELD.pop())  # close, never LOCK_UN: that would unlock the parent's (shared) lock
 
 
 class RunLock:
@@ -41,10 +53,12 @@ class RunLock:
         os.ftruncate(fd, 0)
         os.pwrite(fd, json.dumps(info).encode(), 0)
         self._fd = fd
+        _HELD.add(fd)
         return self
 
     def release(self) -> None:
         if self._fd is not None:
+            _HELD.discard(self._fd)
             os.ftruncate(self._fd, 0)
             fcntl.flock(self._fd, fcntl.LOCK_UN)
             os.close(self._fd)

@@ -71,20 +71,35 @@ def ward_title(ward: BroadcastWard) -> str:
     return f"{kind[:1].upper()}{kind[1:]} {bare_name(ward.name, ward.kind)}"
 
 
+SlotGroups = tuple[tuple[tuple[str, str], tuple[QueueEntry, ...]], ...]
+
+
+def slot_groups(ward: str, entries: Sequence[QueueEntry]) -> SlotGroups:
+    """The entries each slot of `ward` airs (skipped ones left out), in reading order, slots in (date, slot) order.
+
+    The same for every ward of a class rendered from its leader's entries: computed once per class.
+    """
+    groups: dict[tuple[str, str], list[QueueEntry]] = {}
+    for entry in entries:
+        if entry.ward == ward and entry.status != EntryStatus.SKIPPED:
+            groups.setdefault((entry.date, entry.slot), []).append(entry)
+    return tuple((key, tuple(sorted(group, key=lambda e: e.order))) for key, group in sorted(groups.items()))
+
+
 def slot_scripts(
     ward: BroadcastWard,
     entries: Sequence[QueueEntry],
     config: BroadcastConfig,
     wanted: Callable[[tuple[str, str]], bool] | None = None,
+    groups: SlotGroups | None = None,
 ) -> tuple[SlotScript, ...]:
-    """One script per slot that has entries to air (skipped entries are left out); only `wanted` (date, slot)s."""
+    """One script per slot that has entries to air (skipped entries are left out); only `wanted` (date, slot)s.
+
+    `groups`: `slot_groups(ward.id, entries)`, when the caller has it already.
+    """
     options = config.reading
-    groups: dict[tuple[str, str], list[QueueEntry]] = {}
-    for entry in entries:
-        if entry.ward == ward.id and entry.status != EntryStatus.SKIPPED:
-            groups.setdefault((entry.date, entry.slot), []).append(entry)
     scripts: list[SlotScript] = []
-    for (day_text, slot), group in sorted(groups.items()):
+    for (day_text, slot), group in slot_groups(ward.id, entries) if groups is None else groups:
         if wanted is not None and not wanted((day_text, slot)):
             continue
         day = date.fromisoformat(day_text)
@@ -92,7 +107,7 @@ def slot_scripts(
         intro = frame_sentences(config.intro, kind=ward.kind, name=ward.name, day=day, slot=slot, options=options)
         if intro:
             parts.append(("Mở đầu", " ".join(intro)))
-        for number, entry in enumerate(sorted(group, key=lambda e: e.order), start=1):
+        for number, entry in enumerate(group, start=1):
             label = f"Tin {number}"
             if entry.priority != Priority.NORMAL.value:
                 label += f" · {Priority(entry.priority).label}"
@@ -264,6 +279,8 @@ def render_queue(
     page: bool = True,
     index: bool = True,
     kept_days: Collection[str] = (),
+    by_day: Mapping[str, Sequence[QueueEntry]] | None = None,
+    groups: SlotGroups | None = None,
 ) -> dict[str, bytes]:
     """queues/<ward>/: queue.json (the index of days), YYYY-MM-DD.json per day, YYYY-MM-DD_HHMM.txt per slot,
     index.html.
@@ -272,7 +289,8 @@ def render_queue(
     covers `config.print_days` from `today` (every slot without `today` or with 0). The (date, slot)s in `reuse`
     have a script on disk that reads the same: theirs is not rendered (or returned) unless the page prints it.
     Without `page` or `index`, index.html or queue.json is kept as it is, and so are the day files of
-    `kept_days`: they would read the same, so they are not returned.
+    `kept_days`: they would read the same, so they are not returned. `by_day` (`queue_days`) and `groups`
+    (`slot_groups`) of `ward.id` and `entries`, when the caller has them already.
     """
     folder = f"queues/{ward.id}"
     days = (today, today + timedelta(days=config.print_days - 1)) if today and config.print_days else None
@@ -281,11 +299,11 @@ def render_queue(
     def printed(key: tuple[str, str]) -> bool:
         return shown is None or shown[0] <= key[0] <= shown[1]
 
-    scripts = slot_scripts(
-        ward, entries, config, wanted=(lambda key: key not in reuse or (page and printed(key))) if reuse else None
-    )
+    wanted = (lambda key: key not in reuse or (page and printed(key))) if reuse else None
+    scripts = slot_scripts(ward, entries, config, wanted=wanted, groups=groups)
     files: dict[str, bytes] = {}
-    by_day = queue_days(ward.id, entries)
+    if by_day is None:
+        by_day = queue_days(ward.id, entries)
     ready = listings or {}
     for day, group in by_day.items():
         if day not in kept_days:

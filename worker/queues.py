@@ -38,6 +38,7 @@ from worker.publish_queue import (
     queue_days,
     queue_index,
     render_queue,
+    slot_groups,
     slot_scripts,
     ward_title,
 )
@@ -166,10 +167,11 @@ class QueueResult:
         return {"wards": len(self.wards) + len(self.kept), **self.counts(), "saved": self.saved}
 
 
-def split_result(result: QueueResult) -> tuple[QueueResult, QueueResult]:
-    """Two results rendering about half the planned wards each (a class's members may fall in both halves)."""
+def split_result(result: QueueResult, share: float = 0.5) -> tuple[QueueResult, QueueResult]:
+    """Two results rendering the planned wards between them, `share` of them in the second (a class's members
+    may fall in both)."""
     pairs = [(each, view) for each in result.classes for view in each.members]
-    half = len(pairs) // 2
+    half = len(pairs) - round(len(pairs) * share)
     parts: list[list[PlannedClass]] = [[], []]
     for part, chunk in enumerate((pairs[:half], pairs[half:])):
         for _key, group_ in itertools.groupby(chunk, key=lambda pair: id(pair[0])):
@@ -661,6 +663,7 @@ def queue_files(
     for each in result.classes:
         leader = each.plan.ward  # usually members[0]; a class split between processes has it in one part only
         days = queue_days(leader, each.plan.entries)
+        groups = slot_groups(leader, each.plan.entries)
         totals = day_totals(days)
         others = [view for view in each.members if view.id != leader]
         # A shared encoding of a day only when some member needs that day's file written.
@@ -679,13 +682,20 @@ def queue_files(
             )
             needed = [day for day in days if day not in kept_days]
             if view.id == leader:
-                files = render(view, each.plan.entries, index=index)
+                files = render(view, each.plan.entries, index=index, by_day=days, groups=groups)
             elif any(listings.get(day) is None for day in needed):
                 files = render(view, result.entries(view.id), index=index)
             else:
                 # The leader's entries read the same in this ward: only ids differ, and the scripts show none.
                 filled = {day: listing.fill(view.id) for day in needed if (listing := listings[day]) is not None}
-                shared = render(replace(view, id=leader), each.plan.entries, listings=filled, index=False)
+                shared = render(
+                    replace(view, id=leader),
+                    each.plan.entries,
+                    listings=filled,
+                    index=False,
+                    by_day=days,
+                    groups=groups,
+                )
                 files = {f"queues/{view.id}/{path.rpartition('/')[2]}": data for path, data in shared.items()}
                 if index:
                     files[f"queues/{view.id}/queue.json"] = queue_index(view.id, totals).encode("utf-8")

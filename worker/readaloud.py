@@ -286,7 +286,10 @@ def clean(text: str) -> str:
     text = _MD_LINK.sub(r"\1", text)
     text = _URL.sub(" ", text)
     text = _HASHTAG.sub(" ", text)
-    text = "".join(ch for ch in text if not _is_emoji(ch))
+    # Each distinct character checked once (an intro read for every ward and slot repeats the same letters).
+    drop = {ch for ch in set(text) if _is_emoji(ch)}
+    if drop:
+        text = "".join(ch for ch in text if ch not in drop)
     text = re.sub(r"^\s*#+\s*|^\s*>\s*", "", text, flags=re.M)
     text = _BULLET.sub("", text)
     text = re.sub(r"\*\*|__|(?<!\w)\*|\*(?!\w)|`", "", text)
@@ -303,10 +306,15 @@ def expand_abbreviations(text: str, table: Mapping[str, str]) -> str:
     text = _ABBREV_IN_PARENS.sub(lambda m: "" if m[1] in table else m[0], text)
     if not table:
         return text
-    keys = sorted(table, key=len, reverse=True)
-    pattern = re.compile(r"(?<![\w&])(?:" + "|".join(re.escape(k) for k in keys) + r")(?![\w&])")
     # A key ending in "." must not swallow a sentence end it does not own: "TP." at the end stays a full stop.
-    return pattern.sub(lambda m: table[m[0]], text)
+    return _abbreviation_pattern(tuple(table)).sub(lambda m: table[m[0]], text)
+
+
+@lru_cache(maxsize=64)
+def _abbreviation_pattern(keys: tuple[str, ...]) -> re.Pattern[str]:
+    """Whole tokens of `keys`, longest first: built once per table, not for every text read."""
+    ordered = sorted(keys, key=len, reverse=True)
+    return re.compile(r"(?<![\w&])(?:" + "|".join(re.escape(k) for k in ordered) + r")(?![\w&])")
 
 
 # -- numbers in running text --------------------------------------------------------------------------

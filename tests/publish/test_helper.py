@@ -34,8 +34,8 @@ def test_a_forked_helper_writes_the_same_files_and_manifest_as_one_process(
     halves: list[tuple[int, int]] = []
     real_split = split_result
 
-    def split(result: queues.QueueResult) -> tuple[queues.QueueResult, queues.QueueResult]:
-        mine, theirs = real_split(result)
+    def split(result: queues.QueueResult, share: float) -> tuple[queues.QueueResult, queues.QueueResult]:
+        mine, theirs = real_split(result, share)
         halves.append((len(mine.wards), len(theirs.wards)))
         assert {v.id for v in mine.wards} | {v.id for v in theirs.wards} == {v.id for v in result.wards}
         return mine, theirs
@@ -54,7 +54,7 @@ def test_a_forked_helper_writes_the_same_files_and_manifest_as_one_process(
     assert sum(p.startswith("queues/phuong-0") for p in helped["written"]) > 30
     assert _tree(tmp_path / "helped") == _tree(tmp_path / "alone")  # the manifest (every digest) included
     assert not (tmp_path / "helped" / publisher.STAGING).exists()
-    assert halves == [(6, 7)]
+    assert halves == [(5, 8)]  # 13 wards, 60 % to the helper
     again = json.loads(invoke(env, "publish", "--json", "--out", str(tmp_path / "helped")).output)
     assert again["written"] == [] and again["removed"] == []
 
@@ -75,8 +75,11 @@ def test_a_failing_helper_fails_the_publish_and_the_next_one_catches_up(
     result = CliRunner().invoke(main, ["publish"], env={"LOA_CONFIG": str(env.config), "LOA_NOW": NOW})
     assert result.exit_code != 0 and "No space left on device" in f"{result.output}{result.exception}"
     out = tmp_path / "out"
-    # Nothing replaced, no temp file left: the marker alone says a publish stopped while staging.
-    assert [p.name for p in out.rglob("*") if p.is_file()] == [publisher.STAGING]
+    # No queue file replaced and no temp file left; the site and feeds went into place once the rows were saved
+    # (as a kill at that point leaves them), and the marker says a publish stopped while staging.
+    left = sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file())
+    assert publisher.STAGING in left and not [p for p in left if p.endswith(".tmp") or p.startswith("queues/")]
+    assert {p.split("/")[0] for p in left} == {publisher.STAGING, "site", "feeds"}
     monkeypatch.setattr(publisher, "queue_files", real)
     report = publish(env)
     assert report["written"] and not [p for p in out.rglob("*") if p.name.endswith(".tmp")]
@@ -98,4 +101,84 @@ def test_a_kill_with_a_helper_running_is_caught_up(tmp_path: Path, site: Site) -
     report = publish(env)
     consistent(tmp_path)
     assert report["written"] and not [p for p in (tmp_path / "out").rglob("*") if p.name.endswith(".tmp")]
+    assert publish(env)["written"] == []
+
+
+def test_each_process_replaces_the_files_it_staged_once_they_are_synced_and_the_rows_saved(
+    tmp_path: Path, site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each process renames its own files, in order, a ward's all in one process; none before the queue rows are
+    saved or before a sync that followed its staging (the feeds helper syncs its own, early; the parent the rest)."""
+    env = queue_env(tmp_path, site)
+    monkeypatch.setattr(publisher, "_FORK_FROM", 0)
+    log = tmp_path / "events.log"
+    real_sync, real_replace, real_stage, real_refresh = os.sync, os.replace, publisher.stage, publisher.refresh
+
+    def note(kind: str, path: str = "-") -> None:
+        with open(log, "a", encoding="utf-8") as out:  # O_APPEND: lines from every process, in the order they ran
+            out.write(f"{os.getpid()} {kind} {path}\n")
+
+    def sync() -> None:
+        real_sync()
+        note("sync")
+
+    def replace(source: object, destination: object) -> None:
+        real_replace(source, destination)  # type: ignore[arg-type]
+        note("replace", str(Path(str(destination)).relative_to(tmp_path / "out")))
+
+    def stage(path: str, data: bytes) -> str:
+        note("stage", path)
+        return real_stage(path, data)
+
+    def refresh(*args: object, **kwargs: object) -> object:
+        result = real_refresh(*args, **kwargs)  # type: ignore[arg-type]
+        note("saved")
+        return result
+
+    monkeypatch.setattr(os, "sync", sync)
+    monkeypatch.setattr(os, "replace", replace)
+    monkeypatch.setattr(publisher, "stage", stage)
+    monkeypatch.setattr(publisher, "refresh", refresh)
+    report = publish(env)
+    events = [line.split(" ", 2) for line in log.read_text(encoding="utf-8").splitlines()]
+    saved = next(n for n, (_pid, kind, _path) in enumerate(events) if kind == "saved")
+    replaced = [(n, pid, path) for n, (pid, kind, path) in enumerate(events) if kind == "replace"]
+    replaced = [(n, pid, path) for n, pid, path in replaced if path != publisher.MANIFEST]
+    assert sorted(path for _n, _pid, path in replaced) == sorted(report["written"])
+    assert all(n > saved for n, _pid, _path in replaced)
+    by_process: dict[str, list[tuple[int, str]]] = {}
+    for n, pid, path in replaced:
+        by_process.setdefault(pid, []).append((n, path))
+    assert len(by_process) == 3  # the parent, the feeds helper and the queue helper
+    for pid, done in by_process.items():
+        assert [path for _n, path in done] == sorted((path for _n, path in done), key=publisher._order)
+        staged = [n for n, (who, kind, path) in enumerate(events) if who == pid and kind == "stage"]
+        last_stage = max(n for n in staged if not events[n][2].endswith(publisher.MANIFEST))
+        synced = [n for n, (_who, kind, _path) in enumerate(events) if kind == "sync" and n > last_stage]
+        assert synced and synced[0] < done[0][0]  # a sync after its last staged file, before its first rename
+    site_and_feeds = {pid for _n, pid, path in replaced if not path.startswith("queues/")}
+    assert len(site_and_feeds) == 1 and str(os.getpid()) not in site_and_feeds
+    wards = {path.split("/")[1]: pid for _n, pid, path in replaced if path.startswith("queues/")}
+    assert all(wards[path.split("/")[1]] == pid for _n, pid, path in replaced if path.startswith("queues/"))
+    assert not list((tmp_path / "out").rglob("*.tmp")) and not (tmp_path / "out" / publisher.STAGING).exists()
+
+
+def test_a_parent_failing_after_its_helpers_staged_leaves_no_temp_file(
+    tmp_path: Path, site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The helpers wait for the parent's sync; a parent that fails instead tells them to remove what they staged."""
+    env = queue_env(tmp_path, site)
+    monkeypatch.setattr(publisher, "_FORK_FROM", 0)
+    real_sync = os.sync
+
+    def failing() -> None:
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(os, "sync", failing)
+    result = CliRunner().invoke(main, ["publish"], env={"LOA_CONFIG": str(env.config), "LOA_NOW": NOW})
+    assert result.exit_code != 0 and "Input/output error" in f"{result.output}{result.exception}"
+    out = tmp_path / "out"
+    assert [p.name for p in out.rglob("*") if p.is_file()] == [publisher.STAGING]
+    monkeypatch.setattr(os, "sync", real_sync)
+    assert publish(env)["written"] and not [p for p in out.rglob("*") if p.name.endswith(".tmp")]
     assert publish(env)["written"] == []
