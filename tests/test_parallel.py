@@ -21,6 +21,7 @@ from tests.test_pipeline import FEED_SOURCE, ITEMS, rss, run
 from worker import parallel
 from worker.demo.server import StaticServer
 from worker.errors import ParseError
+from worker.lock import RunLock
 from worker.models import RunStatus
 from worker.normalize import content_hash
 
@@ -164,6 +165,10 @@ def test_kill_9_with_worker_processes_leaves_no_orphan_and_no_lock(tmp_path: Pat
         assert _parse_workers(proc.pid, children) >= 2, "the parse workers never started"
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=10)
+        # The forked workers closed their copy of the run lock: it is free at once, not when they exit.
+        lock = RunLock(tmp_path / "loa.db", "test")
+        lock.acquire()
+        lock.release()
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline and any(_alive(c) for c in children):
             time.sleep(0.1)

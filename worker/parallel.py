@@ -149,6 +149,9 @@ def _parse_portable(source: Source, fetched: Fetched, tz: tzinfo, now: datetime)
 
 def _watch_parent(parent: int) -> None:
     """In each worker: exit as soon as the parent is gone (kill -9 leaves no orphan behind)."""
+    from worker.lock import close_inherited
+
+    close_inherited()  # a forked worker must not keep the parent's run lock alive after a kill -9
 
     def watch() -> None:
         while os.getppid() == parent:
