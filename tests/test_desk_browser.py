@@ -21,7 +21,10 @@ def submit(driver: webdriver.Chrome, button: WebElement) -> None:
     """Click a form button and wait for the next page: reading the old page would race the navigation."""
     page = driver.find_element(By.TAG_NAME, "html")
     button.click()
-    WebDriverWait(driver, 10).until(expected_conditions.staleness_of(page))
+    wait = WebDriverWait(driver, 10)
+    wait.until(expected_conditions.staleness_of(page))
+    # The old page is gone, but the new one may still be parsing: finding its elements now would race it.
+    wait.until(lambda d: d.execute_script("return document.readyState") == "complete")
 
 
 def test_desk_in_a_real_browser(tmp_path: Path, browser: webdriver.Chrome) -> None:  # noqa: F811
