@@ -54,28 +54,34 @@ class Context:
         store.register_sources(self.config.sources)
         if link and store.pending_links():
             try:
-                _report_links(link_pending(self, store))
+                links = _link_queued(self, store)
             except BaseException:
                 store.close()
                 raise
+            if sys.stderr.isatty():  # a note for the person waiting, not for cron mail or a JSON reader
+                click.echo(_links_line(links.as_json()), err=True)
         return store
 
+    def link_now(self) -> Any:
+        """The dedupe stage on its own: link what sync queued (`stories.link_pending`) and return the counts."""
+        store = self.open_store(link=False)
+        try:
+            return _link_queued(self, store)
+        finally:
+            store.close()
 
-def link_pending(ctx: Context, store: Store) -> Any:
-    """Link the items sync queued (`stories.link_pending`); returns its counts."""
+
+def _link_queued(ctx: Context, store: Store) -> Any:
     from worker.clock import now
-    from worker.stories import link_pending as link
+    from worker.stories import link_pending
 
-    return link(store, ctx.config.dedupe, now=now())
+    return link_pending(store, ctx.config.dedupe, now=now())
 
 
-def _report_links(links: Any) -> None:
-    if not sys.stderr.isatty():  # a note for the person waiting, not for cron mail or a JSON reader
-        return
-    click.echo(
-        f"Linked {links.items} new items into stories: {links.stories_new} new stories, "
-        f"{links.variants_linked} variants linked.",
-        err=True,
+def _links_line(links: dict[str, int]) -> str:
+    return (
+        f"Linked {links['items']} items into stories: {links['stories_new']} new stories, "
+        f"{links['variants_linked']} variants linked"
     )
 
 
@@ -368,12 +374,7 @@ def _with_links(ctx: Context, report: Any) -> Any:
     """The sync report with the dedupe stage run after it: what linking did, and nothing left to link."""
     from dataclasses import replace
 
-    store = ctx.open_store(link=False)
-    try:
-        links = link_pending(ctx, store)
-    finally:
-        store.close()
-    return replace(report, extra={**report.extra, "unlinked": 0, "linked": links.as_json()})
+    return replace(report, extra={**report.extra, "unlinked": 0, "linked": ctx.link_now().as_json()})
 
 
 def _print_sync(report: Any, config: Config, *, as_json: bool, quiet: bool) -> None:
@@ -408,10 +409,7 @@ def _print_sync(report: Any, config: Config, *, as_json: bool, quiet: bool) -> N
     )
     linked = report.extra.get("linked")
     if linked:
-        click.echo(
-            f"Linked {linked['items']} items into stories: {linked['stories_new']} new stories, "
-            f"{linked['variants_linked']} variants linked"
-        )
+        click.echo(_links_line(linked))
     elif report.extra.get("unlinked"):
         click.echo(
             f"{report.extra['unlinked']} items wait to be linked into stories: `loa dedupe link` "
@@ -670,18 +668,11 @@ def dedupe_link(ctx: Context, as_json: bool, quiet: bool) -> None:
         with run_lock(ctx, "dedupe link") as locked:
             if not locked:
                 return
-            store = ctx.open_store(link=False)
-            try:
-                links = link_pending(ctx, store)
-            finally:
-                store.close()
+            links = ctx.link_now().as_json()
         if as_json:
-            emit_json(links.as_json())
+            emit_json(links)
         elif not quiet:
-            click.echo(
-                f"Linked {links.items} items into stories: {links.stories_new} new stories, "
-                f"{links.variants_linked} variants linked"
-            )
+            click.echo(_links_line(links))
 
 
 @dedupe_group.command("rebuild")

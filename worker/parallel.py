@@ -114,7 +114,7 @@ class ParsePool:
         return ProcessPoolExecutor(
             max_workers=self.workers,
             mp_context=multiprocessing.get_context(method),
-            initializer=_watch_parent,
+            initializer=_start_worker,
             initargs=(os.getpid(),),
         )
 
@@ -147,8 +147,8 @@ def _parse_portable(source: Source, fetched: Fetched, tz: tzinfo, now: datetime)
         return _PortableError(error)
 
 
-def _watch_parent(parent: int) -> None:
-    """In each worker: exit as soon as the parent is gone (kill -9 leaves no orphan behind)."""
+def _start_worker(parent: int) -> None:
+    """In each worker: free the parent's run lock and exit as soon as the parent is gone (kill -9 leaves no orphan)."""
     from worker.lock import close_inherited
 
     close_inherited()  # a forked worker must not keep the parent's run lock alive after a kill -9

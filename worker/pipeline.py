@@ -1,7 +1,7 @@
 """Runs the sync stages in order: fetch → parse → normalise → store. One failing source never stops the run.
 
-Fetching and parsing run in worker threads; every database write happens on the calling thread, one
-transaction per source, which queues the new items for linking (`stories.link_pending`). Returns results.
+Fetching and parsing run in worker threads; every database write happens on the calling thread, each source's
+save queueing its new items for linking (`stories.link_pending`). Returns results; never prints.
 """
 
 from __future__ import annotations

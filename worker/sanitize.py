@@ -59,11 +59,11 @@ URL_SCHEMES = {"http", "https", "mailto", "tel"}
 
 _BLOCK_BREAK = re.compile(r"</(p|div|li|h[1-6]|tr|blockquote|figcaption|pre|section|article)\s*>|<br\s*/?>", re.I)
 _TAG = re.compile(r"<[^>]*>")
+_ODD_SPACES = "\t\r\f\v\u00a0\u200b"  # spaces that read as " ", besides " " itself
 # Runs of spaces to collapse to one " ". A lone " " is left alone (matching every word gap made this the
 # slowest step of reading a body).
-_SPACES = re.compile(r"[ \t\r\f\v\u00a0\u200b]{2,}|[\t\r\f\v\u00a0\u200b]")
+_SPACES = re.compile(f"[ {_ODD_SPACES}]{{2,}}|[{_ODD_SPACES}]")
 _BLANK_LINES = re.compile(r"\n\s*\n+")
-_ODD_SPACES = "\t\r\f\v\u00a0\u200b"
 # Escaping levels html_to_text undoes; real feeds use at most 2 (`&amp;lt;b&amp;gt;`).
 _UNESCAPE_ROUNDS = 6
 

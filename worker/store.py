@@ -11,8 +11,8 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Callable, Collection, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -686,16 +686,12 @@ class Store:
     @contextmanager
     def transaction(self) -> Iterator[sqlite_utils.Database]:
         """BEGIN IMMEDIATE … COMMIT: all or nothing, and a second writer waits instead of failing late."""
-        with self._transaction():
+        with self.atomic():
             yield self.db
 
-    def atomic(self) -> AbstractContextManager[None]:
-        """`transaction` without the sqlite-utils handle (whose import a quick sync run does not pay for)."""
-        return self._transaction()
-
     @contextmanager
-    def _transaction(self) -> Iterator[None]:
-        """`transaction` without sqlite-utils, for the writes every sync makes."""
+    def atomic(self) -> Iterator[None]:
+        """`transaction` without the sqlite-utils handle (whose import a quick sync run does not pay for)."""
         conn = self.conn
         if conn.in_transaction:
             yield
@@ -816,7 +812,7 @@ class Store:
     def register_sources(self, sources: tuple[Source, ...]) -> None:
         """Make the sources table match the config's names, URLs and trust order; keep fetch state."""
         registered = {row["id"]: row for row in self._rows("select id, name, kind, url, rank, enabled from sources")}
-        with self._transaction():
+        with self.atomic():
             for source in sources:
                 wanted = {
                     "id": source.id,
@@ -898,7 +894,7 @@ class Store:
 
         New and changed items join the link queue as one batch: `stories.link_pending` links them later.
         """
-        with self._transaction():
+        with self.atomic():
             outcome = self._save_items(source, items)
             if rules is not None:
                 by_id = {item.id: item for item in items}
@@ -1206,10 +1202,20 @@ class Store:
         rows = list(self.db.query("select * from item_signatures where item_id = ?", [item_id]))
         return rows[0] if rows else None
 
+    def _select_in(self, sql: str, values: Collection[Any]) -> list[Any]:
+        """Rows of `sql`, whose `{values}` stands for the set of `values`; no rows for no values.
+
+        The values travel as one JSON array: one query however many (no 999-parameter limit, no chunks).
+        """
+        if not values:
+            return []
+        return self.conn.execute(
+            sql.format(values="(select value from json_each(?))"), [json.dumps(list(values))]
+        ).fetchall()
+
     def term_frequencies(self, terms: Iterable[str]) -> tuple[dict[str, int], int]:
         """Document frequencies of `terms`, and how many items were counted: one query however many terms."""
-        sql = "select term, df from term_df where term in (select value from json_each(?))"
-        found = dict(self.conn.execute(sql, [json.dumps([*terms, ""])]).fetchall())
+        found = dict(self._select_in("select term, df from term_df where term in {values}", [*terms, ""]))
         total = found.pop("", 0)
         return found, total
 
@@ -1250,38 +1256,24 @@ class Store:
 
     def band_members(self, keys: list[int]) -> list[tuple[int, str]]:
         """(key, item) rows of `lsh_bands` under any of `keys`: one query (the keys travel as one JSON array)."""
-        if not keys:
-            return []
-        sql = "select key, item_id from lsh_bands where key in (select value from json_each(?))"
-        return [(r[0], r[1]) for r in self.conn.execute(sql, [json.dumps(keys)])]
+        return self._select_in("select key, item_id from lsh_bands where key in {values}", keys)
 
     def term_postings_of(self, terms: list[str]) -> list[tuple[str, str]]:
         """(term, item) rows of `term_postings` under any of `terms`."""
-        if not terms:
-            return []
-        sql = "select term, item_id from term_postings where term in (select value from json_each(?))"
-        return [(r[0], r[1]) for r in self.conn.execute(sql, [json.dumps(terms)])]
+        return self._select_in("select term, item_id from term_postings where term in {values}", terms)
 
     def signed_ids(self, ids: list[str]) -> set[str]:
         """Which of `ids` already have a signature."""
-        if not ids:
-            return set()
-        sql = "select item_id from item_signatures where item_id in (select value from json_each(?))"
-        return {r[0] for r in self.conn.execute(sql, [json.dumps(ids)])}
+        return {r[0] for r in self._select_in("select item_id from item_signatures where item_id in {values}", ids)}
 
     def signature_rows(self, ids: list[str]) -> dict[str, tuple[int, bytes, str]]:
         """item → (shingle count, minhash, terms) of stored signatures."""
-        if not ids:
-            return {}
-        sql = "select item_id, shingles, minhash, terms from item_signatures where item_id in (select value from json_each(?))"
-        return {r[0]: (r[1], r[2], r[3] or "") for r in self.conn.execute(sql, [json.dumps(ids)])}
+        sql = "select item_id, shingles, minhash, terms from item_signatures where item_id in {values}"
+        return {r[0]: (r[1], r[2], r[3] or "") for r in self._select_in(sql, ids)}
 
     def story_ids_of(self, ids: list[str]) -> dict[str, str]:
         """item → its current story id."""
-        if not ids:
-            return {}
-        sql = "select id, story_id from items where id in (select value from json_each(?))"
-        return {r[0]: r[1] for r in self.conn.execute(sql, [json.dumps(ids)])}
+        return dict(self._select_in("select id, story_id from items where id in {values}", ids))
 
     def save_signatures(
         self,
@@ -1338,16 +1330,7 @@ class Store:
 
     def stories_named_after(self, ids: list[str]) -> int:
         """How many stories have one of `ids` as their id (the id of the item that founded them)."""
-        if not ids:
-            return 0
-        sql = "select count(*) from stories where id in (select value from json_each(?))"
-        return int(self.conn.execute(sql, [json.dumps(ids)]).fetchone()[0])
-
-    def founders_alone(self, ids: list[str]) -> list[str]:
-        if not ids:
-            return []
-        sql = f"select id from items where id in ({_marks(ids)}) and story_id = id"
-        return [r[0] for r in self.conn.execute(sql, ids)]
+        return len(self._select_in("select id from stories where id in {values}", ids))
 
     def has_other_members(self, story_id: str, item_id: str) -> bool:
         """Does the story hold items other than this one and its exact copies?"""
@@ -1594,7 +1577,7 @@ class Store:
             return 0
         stamp = iso_utc(now)
         # One executemany per source (insert() per row re-read the schema each time).
-        with self._transaction():
+        with self.atomic():
             return self._insert_rows(
                 "media",
                 [
@@ -2446,14 +2429,11 @@ class Store:
             db.conn.execute("PRAGMA cache_size = -100000")
             # Plain executemany per column set: sqlite-utils' insert_all builds and type-checks multi-row
             # statements in Python, a fifth of the write time when a new pack adds ~85,000 rows.
-            by_insert: dict[tuple[str, ...], list[list[Any]]] = {}
+            by_insert: dict[tuple[str, ...], list[dict[str, Any]]] = {}
             for row in inserts:
-                by_insert.setdefault(tuple(row), []).append([*row.values(), stamp, stamp])
-            for columns, params in by_insert.items():
-                names = ", ".join(f"[{k}]" for k in (*columns, "created_at", "updated_at"))
-                marks = ", ".join("?" * (len(columns) + 2))
-                db.conn.executemany(f"insert into queue_entries ({names}) values ({marks})", params)
-                counts["inserted"] += len(params)
+                by_insert.setdefault(tuple(row), []).append({**row, "created_at": stamp, "updated_at": stamp})
+            for rows in by_insert.values():
+                counts["inserted"] += self._insert_rows("queue_entries", rows)
             by_columns: dict[tuple[str, ...], list[list[Any]]] = {}
             for row in updates:
                 columns = tuple(k for k in row if k not in ("id", "status"))

@@ -55,15 +55,6 @@ class StoryError(LoaError):
     kind = "story"
 
 
-@dataclass(frozen=True)
-class LinkCounts:
-    stories_new: int = 0
-    variants_linked: int = 0
-
-    def as_extra(self) -> dict[str, int]:
-        return {"stories_new": self.stories_new, "variants_linked": self.variants_linked}
-
-
 # New items linked together: a batch's retelling weights are a (items × terms) matrix, so a first sync of a
 # big archive is linked in parts, one after the other (each part reads what the previous one wrote).
 BATCH_ITEMS = 100
@@ -119,8 +110,9 @@ def link_items(
     updated_ids: tuple[str, ...] = (),
     memo: RunMemo | None = None,
     bulk: bool = True,
-) -> LinkCounts:
-    """Sign new and changed items and join each to the story of its best earlier near-duplicate or retelling.
+) -> int:
+    """Sign new and changed items and join each to the story of its best earlier near-duplicate or retelling;
+    returns how many joined a story (variants linked).
 
     New items are linked in bulk (`_link_new`: the same decisions in the same order, with the batch's reads
     made up front and its index rows written at the end); changed items, which replace index rows, one by one.
@@ -129,7 +121,7 @@ def link_items(
     """
     ids = list(dict.fromkeys(new_ids + updated_ids))
     if not ids:
-        return LinkCounts()
+        return 0
     by_id = {r["id"]: r for r in store.story_item_rows(ids)}
     pinned = store.split_items()
     linked = 0
@@ -176,8 +168,7 @@ def link_items(
                 continue
             _join(store, target, story_id, now=now, newcomer=item_id, leads=leads)
             linked += 1
-    founders = [i for i in new_ids if i in by_id and not by_id[i]["duplicate_of"]]
-    return LinkCounts(stories_new=len(store.founders_alone(founders)), variants_linked=linked)
+    return linked
 
 
 @dataclass(frozen=True)
@@ -208,13 +199,12 @@ def link_pending(store: Store, config: DedupeConfig, *, now: datetime) -> Pendin
             if batch is None:
                 break
             number, new_ids, updated_ids = batch
-            counts = link_items(store, new_ids, config, now=now, updated_ids=updated_ids, memo=memo)
+            linked += link_items(store, new_ids, config, now=now, updated_ids=updated_ids, memo=memo)
             store.unqueue_link_batch(number)
         items += len(new_ids) + len(updated_ids)
         fresh += new_ids
-        linked += counts.variants_linked
-    # A story is named after the item that founded it: those named after a new item are the new stories
-    # (an exact copy saved later may since have taken the lead, which the per-batch count would miss).
+    # A story is named after the item that founded it: those named after a new item are the new stories,
+    # even where an exact copy saved later has since taken the lead (so its founder is now a duplicate).
     return PendingLinks(items=items, stories_new=store.stories_named_after(fresh), variants_linked=linked)
 
 

@@ -269,6 +269,10 @@ class _Writer:
             _unlink(old)
         self.staged[path] = stage(full, data)
 
+    def staged_pairs(self) -> list[tuple[str, str]]:
+        """(temp file, destination) of every file staged here, in the order they are replaced (`_ORDER`)."""
+        return [(self.staged[path], f"{self.target}/{path}") for path in sorted(self.staged, key=_order)]
+
     def begin_staging(self) -> None:
         if not self.marked:
             # A publish killed while staging leaves this behind: the next one sweeps its temp files first.
@@ -285,8 +289,7 @@ class _Writer:
         done already), and the marker goes only when all of them are done.
         """
         self.report.written.sort(key=_order)
-        order = sorted(self.staged, key=_order)
-        pairs = [(self.staged[path], f"{self.target}/{path}") for path in order]
+        pairs = self.staged_pairs()
         self.staged = {}
         helpers = list(self.helpers)
         waiting = [helper for helper in helpers if not helper.released]
@@ -497,7 +500,7 @@ def _helper_main(
         if os.read(go, 1) != b"1":
             mine.discard()
             os._exit(1)
-        pairs = [(mine.staged[path], f"{writer.target}/{path}") for path in sorted(mine.staged, key=_order)]
+        pairs = mine.staged_pairs()
         replace_staged(pairs, synced=True)
         payload = {"done": "replaced"}
         code = 0
