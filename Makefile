@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test demo lint bench clean
+.PHONY: test demo lint bench schema clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,6 +22,10 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check worker cli.py tests bench
 	$(BIN)/mypy
+
+# After adding a migration: rewrite worker/schema.sql, the schema a new database is created with.
+schema: $(STAMP)
+	$(BIN)/python -c "from worker.store import SchemaSnapshot, SCHEMA_SNAPSHOT; SCHEMA_SNAPSHOT.write_text(SchemaSnapshot.build().text(), encoding='utf-8')"
 
 # Every benchmark in bench/ (see bench/README.md); results land in data/bench/ (not committed).
 bench: $(STAMP)

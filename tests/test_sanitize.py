@@ -3,10 +3,20 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from hypothesis import given
+import nh3
+import pytest
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from worker.sanitize import html_to_text, sanitize_html
+from worker import sanitize
+from worker.sanitize import (
+    ALLOWED_ATTRIBUTES,
+    ALLOWED_TAGS,
+    DROPPED_WITH_CONTENT,
+    URL_SCHEMES,
+    html_to_text,
+    sanitize_html,
+)
 
 HOSTILE = (
     '<p style="color:red" onclick="steal()">Cảnh báo <b>lừa đảo</b></p>'
@@ -66,3 +76,67 @@ def test_paragraph_text_is_each_line_collapsed_and_stripped(text: str) -> None:
     per_line = [re.sub(r"[ \t\r\f\v\u00a0\u200b]+", " ", line).strip() for line in lines]
     expected = re.sub(r"\n\s*\n+", "\n\n", "\n".join(per_line)).strip()
     assert html_to_text(text, keep_paragraphs=True) == expected
+
+
+def _sanitize_per_call(fragment: str, base_url: str | None) -> str:
+    """sanitize_html as it was before the prebuilt sanitiser: every option passed to each nh3.clean."""
+    return nh3.clean(
+        unicodedata.normalize("NFC", fragment),
+        tags=ALLOWED_TAGS,
+        clean_content_tags=DROPPED_WITH_CONTENT,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes=URL_SCHEMES,
+        link_rel="noopener noreferrer nofollow",
+        strip_comments=True,
+        url_relative=("rewrite_with_base", base_url) if base_url else None,
+    ).strip()
+
+
+_URLS = st.sampled_from(
+    [
+        "https://khonggianmang.vn/canh-bao/gia-danh-cong-an",
+        "HTTP://tinnhiemmang.vn/a?b=1&amp;c=2",
+        "http://127.0.0.1:8000/anh/canh-bao.png",
+        "/storage/photos/lua-dao.png",
+        "bai-khac",
+        "//cdn.thanhhoa.gov.vn/a.jpg",
+        "#muc-2",
+        "?trang=2",
+        " https://khonggianmang.vn/co-dau-cach",
+        "\u00a0https://khonggianmang.vn/nbsp-la-duong-dan-tuong-doi",
+        "\x0chttps://khonggianmang.vn/form-feed",
+        "javascript:alert(1)",
+        "mailto:tiepnhan@thanhhoa.gov.vn",
+        "&#104;ttps://khonggianmang.vn/ma-hoa",
+        "data:image/png;base64,AAAA",
+        "",
+    ]
+)
+_PIECES = st.one_of(
+    st.sampled_from(["Cảnh báo ", "lừa đảo", " qua Zalo", "<p>", "</p>", "<b>", "<br>", "srcset", "HREF", "İ", "K"]),
+    st.builds(lambda q, u: f"<a href={q}{u}{q}>nguồn</a>", st.sampled_from(['"', "'", ""]), _URLS),
+    st.builds(lambda q, u: f'<img alt="ảnh" SRC = {q}{u}{q}>', st.sampled_from(['"', "'", ""]), _URLS),
+    st.builds(lambda s, u: f"<a hReF{s}={s}{u}>nguồn</a>", st.sampled_from(["", "\t", "\u00a0", "\n"]), _URLS),
+    st.builds(lambda u: f'<iframe src="{u}"></iframe><blockquote cite="{u}">trích</blockquote>', _URLS),
+)
+
+
+@settings(max_examples=400)
+@given(st.lists(_PIECES, max_size=12).map("".join), st.sampled_from([None, "https://congan.thanhhoa.gov.vn/tin/a"]))
+def test_sanitize_html_equals_one_sanitiser_per_call(fragment: str, base_url: str | None) -> None:
+    assert sanitize_html(fragment, base_url=base_url) == _sanitize_per_call(fragment, base_url)
+
+
+def test_bodies_with_only_absolute_urls_use_the_prebuilt_sanitiser(monkeypatch: pytest.MonkeyPatch) -> None:
+    body = (
+        "<p><strong>Công an TP Thanh Hóa</strong> cảnh báo thủ đoạn giả danh.</p>"
+        '<figure><img src="https://congan.thanhhoa.gov.vn/anh/canh-bao.jpg" alt="Ảnh minh họa"></figure>'
+        '<p><a href="https://khonggianmang.vn/bai-viet/1">Xem thêm</a></p>'
+    )
+    expected = _sanitize_per_call(body, "https://congan.thanhhoa.gov.vn/tin/a")
+
+    def per_call(*args: object, **kwargs: object) -> str:
+        raise AssertionError("an absolute-only body needs no per-item sanitiser")
+
+    monkeypatch.setattr(sanitize.nh3, "clean", per_call)
+    assert sanitize_html(body, base_url="https://congan.thanhhoa.gov.vn/tin/a") == expected

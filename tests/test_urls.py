@@ -1,13 +1,13 @@
 from __future__ import annotations
 
 import unicodedata
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from worker.urls import canonical_url, host_allowed
+from worker.urls import canonical_url, host_allowed, host_of
 
 BASE = "https://khonggianmang.vn/canh-bao"
 
@@ -78,3 +78,20 @@ def test_absolute_links_skip_the_join_with_the_same_result(prefix: str, rest: st
             canonical_url(url, base)
         return
     assert canonical_url(url, base) == canonical_url(joined)
+
+
+@given(
+    st.sampled_from(["http://", "https://", "HTTP://", "https:/", "ftp://", "http:///", " http://", "http://u:p@"]),
+    st.text(alphabet="aĐđ.-:@[]/\\?#0-9\t\n\r %", max_size=12),
+    st.sampled_from(["", "khonggianmang.vn", "127.0.0.1:8000", "[::1]:80", "Cong-An.ThanhHoa.gov.vn."]),
+    st.text(alphabet="/?#:@a1\t\\", max_size=8),
+)
+def test_host_of_reads_the_host_as_urlsplit_does(prefix: str, middle: str, host: str, rest: str) -> None:
+    for url in (prefix + host + rest, prefix + middle + rest, prefix + host + middle):
+        try:
+            expected = (urlsplit(url).hostname or "").lower()
+        except ValueError:  # "http://[": urlsplit refuses it, and so must host_of
+            with pytest.raises(ValueError):
+                host_of(url)
+            continue
+        assert host_of(url) == expected

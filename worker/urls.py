@@ -37,6 +37,9 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 _PERCENT = re.compile(r"%[0-9a-fA-F]{2}")
 # Absolute with a host, and nothing urlsplit would strip out first (tabs and newlines anywhere).
 _ABSOLUTE = re.compile(r"https?://[a-z0-9\[][^\t\r\n]*", re.IGNORECASE)
+# The host of a plain http(s) URL, read without urlsplit (a third of the time); any other spelling
+# (userinfo, IPv6, backslashes, tabs or newlines in the host) goes through urlsplit.
+_PLAIN_HOST = re.compile(r"https?://([a-z0-9.-]+)(?::[0-9]*)?(?:[/?#]|$)", re.IGNORECASE)
 # Characters that may stand unescaped in a path or query (RFC 3986 pchar plus '/' and '?').
 _PATH_SAFE = "/:@!$&'()*+,;=-._~%"
 
@@ -85,6 +88,9 @@ def canonical_url(url: str, base: str | None = None) -> str:
 
 
 def host_of(url: str) -> str:
+    plain = _PLAIN_HOST.match(url)
+    if plain:
+        return plain.group(1).lower()
     return (urlsplit(url).hostname or "").lower()
 
 

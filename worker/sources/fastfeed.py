@@ -227,17 +227,32 @@ def _rss(source: Source, root: Any, base: str) -> list[Entry]:
     if len(channels) != 1 or channels[0].tag != "channel":
         raise _Decline
     channel = channels[0]
-    _check_tree(channel)
+    _check_tree(channel, "item", _RSS_IGNORED)
     items = [item for item in channel if item.tag == "item"]
     if len(items) != sum(1 for _ in root.iter("item")):
         raise _Decline  # items outside the channel
     return [_rss_item(source, item, base) for item in items]
 
 
-def _check_tree(element: Any) -> None:
-    for node in element.iter():
-        if isinstance(node.tag, str):
+def _check_tree(element: Any, entry_tag: str, ignored: set[str]) -> None:
+    """Decline attributes feedparser reads differently anywhere in the feed.
+
+    The children an entry reads are checked as they are read (`_attrs`), and every reader declines a
+    deeper element, so of an entry's subtree only the entry and the children it ignores are walked here.
+    """
+    _attrs(element)
+    for node in element:
+        if not isinstance(node.tag, str):
+            continue
+        if node.tag == entry_tag:
             _attrs(node)
+            for child in node:
+                if child.tag in ignored:
+                    for part in child.iter():
+                        if isinstance(part.tag, str):
+                            _attrs(part)
+        else:
+            _check_tree(node, entry_tag, ignored)
 
 
 def _rss_item(source: Source, item: Any, base: str) -> Entry:
@@ -308,7 +323,7 @@ def _rss_item(source: Source, item: Any, base: str) -> Entry:
 
 
 def _atom(source: Source, root: Any, base: str) -> list[Entry]:
-    _check_tree(root)
+    _check_tree(root, _ATOM + "entry", _ATOM_IGNORED)
     entries = [entry for entry in root if entry.tag == _ATOM + "entry"]
     if len(entries) != sum(1 for _ in root.iter(_ATOM + "entry")):
         raise _Decline
