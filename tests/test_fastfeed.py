@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import re
 from pathlib import Path
+from urllib.parse import urljoin
 from xml.sax.saxutils import escape, quoteattr
 from zoneinfo import ZoneInfo
 
@@ -14,6 +17,7 @@ from bench.corpus import generate
 from tests.conftest import FIXTURES
 from worker.errors import LoaError
 from worker.models import Entry, Fetched, Source
+from worker.sources import fastfeed
 from worker.sources.fastfeed import parse_plain_feed
 from worker.sources.feed import parse_feed, parse_with_feedparser
 
@@ -333,3 +337,47 @@ def test_generated_rss_is_read_like_feedparser_or_declined(body: bytes) -> None:
 def test_generated_atom_is_read_like_feedparser_or_declined(body: bytes) -> None:
     fast, slow = both(body, "application/atom+xml")
     assert fast is None or fast == slow
+
+
+def _resolved_by_urljoin(text: str, base: str) -> str | None:
+    """The check `_resolved` makes for every URI, without its fast path: None where it declines."""
+    try:
+        if text and (fastfeed._URIFIX.sub(r"\1\3", text) != text or urljoin(base, text) != text):
+            return None
+    except ValueError:
+        return None
+    return text
+
+
+@settings(max_examples=500)
+@given(
+    st.sampled_from(["http://", "https://", "HTTP://", "https:", "http:///", "ftp://", "", "/", "https://a.vn"]),
+    st.lists(
+        st.sampled_from([*"aĐ.-:@[]/\\?#;09 %&=\t\n\x00\x7f\u00a0", "//", "/../", "/./", "?", "#", "nguon-000.vn"]),
+        max_size=10,
+    ).map("".join),
+    st.sampled_from(["https://khonggianmang.vn/tin/a", "http://127.0.0.1:8000/feeds/nguon-000.xml"]),
+)
+def test_resolved_accepts_exactly_what_resolving_leaves_unchanged(prefix: str, rest: str, base: str) -> None:
+    text = prefix + rest
+    try:
+        got: str | None = fastfeed._resolved(text, base)
+    except (fastfeed._Decline, ValueError):
+        got = None
+    assert got == _resolved_by_urljoin(text, base)
+
+
+@given(
+    st.lists(st.sampled_from([*"aáạĐ\u00c3\u00a1\u0080\u009f\u00ff", "Cảnh báo", "Ä\u0090"]), max_size=8).map("".join)
+)
+def test_fix_rereads_utf8_read_as_latin1_like_feedparser(text: str) -> None:
+    expected: str | None = text
+    with contextlib.suppress(UnicodeEncodeError, UnicodeDecodeError):
+        expected = text.encode("iso-8859-1").decode("utf-8")
+    if re.search("[\x80-\x9f]", expected or ""):
+        expected = None
+    try:
+        got: str | None = fastfeed._fix(text)
+    except fastfeed._Decline:
+        got = None
+    assert got == (text if text.isascii() else expected)

@@ -21,6 +21,12 @@ _XML_DECL = re.compile(rb"""^<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]+)["'
 _URIFIX = re.compile(r"^([A-Za-z][A-Za-z0-9+-.]*://)(/*)(.*?)")
 _C1 = re.compile("[\x80-\x9f]")  # feedparser maps these through cp1252; leave them to it
 _LINK_ENTITY = re.compile("&([A-Za-z0-9_]+);")
+_BEYOND_LATIN1 = re.compile("[^\x00-\xff]")
+# An absolute http(s) URL that feedparser's fixes and urljoin give back exactly as written: lower-case
+# scheme, a host right after `//`, no whitespace, controls, `;` params, brackets or backslashes, and no
+# empty query or fragment (urljoin drops them). Most feed links; the rest take the two slow checks.
+_URL_PATH_CHAR = r"[^\x00-\x20\x7f\s?#;\\\[\]]"
+_PLAIN_ABSOLUTE = re.compile(rf"https?://(?!/){_URL_PATH_CHAR}+(?:\?[^\x00-\x20\x7f\s#]+)?(?:#[^\x00-\x20\x7f\s]+)?")
 
 _CONTENT = "{http://purl.org/rss/1.0/modules/content/}encoded"
 _MEDIA = "{http://search.yahoo.com/mrss/}"
@@ -119,8 +125,10 @@ def _fix(text: str) -> str:
     # feedparser undoes UTF-8 read as Latin-1, then maps C1 controls through cp1252.
     if text.isascii():
         return text
-    with contextlib.suppress(UnicodeEncodeError, UnicodeDecodeError):
-        text = text.encode("iso-8859-1").decode("utf-8")
+    # Text with a character beyond Latin-1 cannot be re-read (the encode fails): most Vietnamese text.
+    if not _BEYOND_LATIN1.search(text):
+        with contextlib.suppress(UnicodeDecodeError):
+            text = text.encode("iso-8859-1").decode("utf-8")
     if _C1.search(text):
         raise _Decline
     return text
@@ -128,7 +136,8 @@ def _fix(text: str) -> str:
 
 def _resolved(text: str, base: str) -> str:
     """A URI feedparser resolves against the base: accepted only when resolving changes nothing."""
-    if text and (_URIFIX.sub(r"\1\3", text) != text or urljoin(base, text) != text):
+    plain = not text or _PLAIN_ABSOLUTE.fullmatch(text)
+    if not plain and (_URIFIX.sub(r"\1\3", text) != text or urljoin(base, text) != text):
         raise _Decline
     return text
 
