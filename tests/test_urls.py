@@ -4,9 +4,10 @@ import unicodedata
 from urllib.parse import urljoin, urlsplit
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from worker import urls
 from worker.urls import canonical_url, host_allowed, host_of
 
 BASE = "https://khonggianmang.vn/canh-bao"
@@ -95,3 +96,33 @@ def test_host_of_reads_the_host_as_urlsplit_does(prefix: str, middle: str, host:
                 host_of(url)
             continue
         assert host_of(url) == expected
+
+
+@settings(max_examples=500)
+@given(
+    st.sampled_from(
+        ["http://", "https://", "HTTP://", "https://a.vn", "http://127.0.0.1:41781", "https://-", "http://k.vn."]
+    ),
+    st.lists(
+        st.sampled_from(
+            [
+                *"aZ.-:@/%?&=#_~+;'!09 Đ\t",
+                *("%2f", "%2F", "utm_source=zalo", "trang=2", ":80", ":443", ":8000", ":65536", "//", "/../"),
+                *("&&", "==", "/tin/canh-bao-lua-dao.html"),
+            ]
+        ),
+        max_size=8,
+    ).map("".join),
+    st.sampled_from([None, "https://khonggianmang.vn/tin/a"]),
+)
+def test_urls_taken_as_already_canonical_are_what_the_full_path_gives(prefix: str, rest: str, base: str | None) -> None:
+    url = prefix + rest
+    try:
+        expected = urls._canonicalised(url, base)
+    except ValueError:
+        with pytest.raises(ValueError):
+            canonical_url(url, base)
+        return
+    assert canonical_url(url, base) == expected
+    if urls._already_canonical(url):
+        assert expected == url
