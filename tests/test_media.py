@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 from pathlib import Path, PurePosixPath
-from urllib.parse import unquote
+from urllib.parse import unquote, urlsplit
 
 import pytest
 from hypothesis import given
@@ -200,3 +200,20 @@ def test_filename_is_the_url_paths_last_name_as_pathlib_reads_it(parts: list[str
     path = "/" + "/".join(parts) + ("/" if trailing else "")
     expected = unquote(PurePosixPath(path).name)
     assert filename_of(f"https://khonggianmang.vn{path}?v=1") == expected
+
+
+@given(
+    st.sampled_from(["http://", "https://", "HTTP://", "https:", "http:///", "//", "ftp://", " http://"]),
+    st.lists(st.sampled_from([*"aĐ./?#%:@[]\t\n \\;", "/uploads/", "canh-bao.jpg", "%20", ".."]), max_size=9).map(
+        "".join
+    ),
+)
+def test_filename_is_the_last_segment_of_the_path_urlsplit_finds(prefix: str, rest: str) -> None:
+    url = prefix + rest
+    try:
+        path = urlsplit(url).path
+    except ValueError:  # "http://[": not a URL
+        with pytest.raises(ValueError):
+            filename_of(url)
+        return
+    assert filename_of(url) == unquote(PurePosixPath(path).name)

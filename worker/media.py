@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from dataclasses import dataclass
 from pathlib import PurePosixPath
@@ -24,6 +25,8 @@ CONTENT_TYPES = {
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     "doc": "application/msword",
 }
+# The path of a plain http(s) URL, found without urlsplit: no tabs, newlines or brackets anywhere.
+_PLAIN_PATH = re.compile(r"https?://[^/?#\t\n\r\[\]]*(/[^?#\t\n\r]*)?(?:[?#][^\t\n\r]*)?")
 _NAMES = {"pdf": "a PDF", "docx": "a DOCX", "doc": "a Word document", "image": "an image"}
 
 
@@ -40,7 +43,8 @@ class MediaWant:
 
 
 def filename_of(url: str) -> str:
-    path = urlsplit(url).path
+    plain = _PLAIN_PATH.fullmatch(url)
+    path = (plain.group(1) or "") if plain else urlsplit(url).path
     last = path.rsplit("/", 1)[-1]
     # PurePosixPath(path).name, without building a path for the common case (~10 µs an item on a sync).
     return unquote(last if last and last != "." else PurePosixPath(path).name)
@@ -54,7 +58,8 @@ def wanted_media(item: Item, source: Source) -> list[MediaWant]:
     found += [(a.url, "attachment") for a in item.attachments]
     wants: dict[str, MediaWant] = {}
     for url, role in found:
-        if urlsplit(url).scheme.lower() not in ("http", "https") or url in wants:
+        web = url.startswith(("http://", "https://")) or urlsplit(url).scheme.lower() in ("http", "https")
+        if not web or url in wants:
             continue
         wants[url] = MediaWant(item.id, item.source_id, url, role, filename_of(url), url in item.off_domain)
     return list(wants.values())
