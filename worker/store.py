@@ -11,7 +11,7 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from worker.dates import from_iso, iso_utc
-from worker.dedupe_config import Copy, canonical_copy
+from worker.dedupe_config import Copy, StoredCopy, StoredStory, merge_exact_copies
 from worker.errors import StoreError
 from worker.media import MediaWant
 from worker.models import Item, Source, SourceResult, Status
@@ -615,6 +615,38 @@ STORY_COLUMNS = (
 )
 
 
+# Story `:s` led by item `:c`. Only rows whose role changes are written: an item joining a big story changes
+# two or three.
+_SET_ROLES_SQL = """update items set story_role = case when id = :c then 'canonical' else 'variant' end
+    where story_id = :s and story_role is not (case when id = :c then 'canonical' else 'variant' end)"""
+
+# Every item the exact-copy groups of a save can reach (see `merge_exact_copies`), each with its story if that
+# exists: the seed (items sharing a URL or content hash with another item and a saved item, saved items stored
+# before, new ones something points at), what the seed copies, and the copies of the seed. Merging points copies
+# only at items of this set, so no group outgrows it. A new item that shares nothing and that nothing points at
+# is a group of one and stays out: most items of a sync are, and they cost two index probes each.
+_EXACT_GROUPS_SQL = """
+    with shared_url(url) as (
+      select url from items where url in (select value from json_each(:urls)) group by url having count(*) > 1
+    ), shared_hash(content_hash) as (
+      select content_hash from items where content_hash in (select value from json_each(:hashes))
+      group by content_hash having count(*) > 1
+    ), seed(id) as (
+      select id from items where url in shared_url or content_hash in shared_hash
+      union select value from json_each(:stored_before)
+      union select duplicate_of from items where duplicate_of in (select value from json_each(:new_ids))
+    )
+    select i.id, i.url, i.content_hash, i.title, i.source_rank, i.published_at, i.fetched_at, i.status,
+           i.duplicate_of, i.story_id, i.story_role, s.id, s.created_at, s.canonical_item_id, s.title,
+           (select count(*) from items m where m.story_id = s.id)
+    from items i left join stories s on s.id = i.story_id
+    where i.id in (
+      select id from seed
+      union select duplicate_of from items where id in seed and duplicate_of is not null
+      union select id from items where duplicate_of in seed
+    )"""
+
+
 def _marks(values: list[Any]) -> str:
     return ",".join("?" * len(values))
 
@@ -1102,29 +1134,9 @@ class Store:
             ).fetchone()[0]
         return found < len(unique)
 
-    def _new_items_without_copies(self, new_ids: list[str]) -> set[str]:
-        """New items that share neither URL nor content hash with any other item and that nothing
-        points at: `_merge_exact` would find a group of one for them, so it is skipped."""
-        if not new_ids:
-            return set()
-        marks = ",".join("?" * len(new_ids))
-        shared = {
-            row[0]
-            for row in self.conn.execute(
-                f"""select i.id from items i where i.id in ({marks}) and (
-                      exists (select 1 from items o where o.url = i.url and o.id != i.id)
-                      or exists (select 1 from items o where o.content_hash = i.content_hash and o.id != i.id)
-                      or exists (select 1 from items o where o.duplicate_of = i.id)
-                      or i.duplicate_of is not null)""",
-                new_ids,
-            )
-        }
-        return set(new_ids) - shared
-
     def _save_items(self, source: Source, items: tuple[Item, ...]) -> SaveOutcome:
         new_ids: list[str] = []
         updated_ids: list[str] = []
-        duplicate_ids: list[str] = []
         unique = {item.id: item for item in items}
         existing = (
             {
@@ -1173,89 +1185,60 @@ class Store:
         if new_rows:
             self._insert_rows("items", new_rows)
             self._insert_rows("stories", new_stories, ignore=True)
-        alone = self._new_items_without_copies(new_ids)
-        for item in touched:
-            if item.id not in alone:
-                duplicate_ids.extend(self._merge_exact(item))
+        duplicate_ids = self._merge_exact(touched, new_ids=new_ids)
         return SaveOutcome(tuple(new_ids), tuple(updated_ids), tuple(dict.fromkeys(duplicate_ids)))
 
-    def _merge_exact(self, item: Item) -> list[str]:
-        """Group every copy with the same canonical URL or content hash; point them at the canonical one.
+    def _merge_exact(self, items: Sequence[Item], *, new_ids: Collection[str] = ()) -> list[str]:
+        """Group every copy with the same canonical URL or content hash as each of `items`, in order; point them
+        at the canonical one and join their stories. `new_ids`: those of `items` this save inserted.
 
-        Returns the ids merged as copies by this call (a trusted copy arriving late merges older ones).
+        Returns the ids merged as copies (a trusted copy arriving late merges older ones). One read and one
+        executemany per kind of write for a whole save; `merge_exact_copies` decides item by item in memory.
         """
-        rows = self._rows(
-            """
-                with seed as (
-                  select id from items where url = :url or content_hash = :hash
-                ), grp as (
-                  select id from seed
-                  union select duplicate_of from items where id in (select id from seed) and duplicate_of is not null
-                  union select id from items where duplicate_of in (select id from seed)
-                )
-                select id, source_rank, published_at, fetched_at, status, duplicate_of, story_id
-                from items where id in (select id from grp)
-                """,
-            {"url": item.url, "hash": item.content_hash},
-        )
-        if len(rows) <= 1:
+        if not items:
             return []
-        merged: list[str] = []
-        winner = canonical_copy(
-            [Copy(r["id"], r["source_rank"] or 0, r["published_at"] or "", r["fetched_at"] or "") for r in rows]
-        )
-        self._join_stories(winner.id, [r["story_id"] for r in rows if r["story_id"]])
-        for row in rows:
-            if row["id"] == winner.id:
-                # A late variant is `duplicate` without `duplicate_of`: only an exact copy is restored here.
-                if row["duplicate_of"]:
-                    self.conn.execute(
-                        "update items set duplicate_of = null, status = case when status = 'duplicate' then 'new' else status end where id = ?",
-                        [row["id"]],
-                    )
-                continue
-            if row["duplicate_of"] is None:
-                merged.append(row["id"])
-            # Only untouched copies become `duplicate`; a reviewer's decision is never overwritten.
-            self.conn.execute(
-                "update items set duplicate_of = ?, status = case when status in ('new', 'duplicate') then 'duplicate' else status end where id = ?",
-                [winner.id, row["id"]],
-            )
-        return merged
-
-    def _join_stories(self, canonical_item_id: str, story_ids: list[str]) -> str:
-        """Exact copies share one story: the oldest of their stories survives, led by the canonical copy."""
-        stories = (
+        saved = [(item.url, item.content_hash) for item in items]
+        new = set(new_ids)
+        params = {
+            "urls": json.dumps([url for url, _ in saved]),
+            "hashes": json.dumps([content_hash for _, content_hash in saved]),
+            "stored_before": json.dumps([item.id for item in items if item.id not in new]),
+            "new_ids": json.dumps([item.id for item in items if item.id in new]),
+        }
+        stored: dict[str, StoredCopy] = {}
+        stories: dict[str, StoredStory] = {}
+        for row in self.conn.execute(_EXACT_GROUPS_SQL, params):
+            item_id, url, content_hash, title, rank, published, fetched, status, duplicate_of, story_id, role = row[:11]
+            copy = Copy(item_id, rank or 0, published or "", fetched or "")
+            stored[item_id] = StoredCopy(copy, url, content_hash, title, status, duplicate_of, story_id, role)
+            if row[11] is not None:
+                stories[row[11]] = StoredStory(*row[12:])
+        merge = merge_exact_copies(stored, stories, saved)
+        # Each item read is written once, in its final state: a copy's row is rewritten whole on every update.
+        # SQL moves and re-roles only the items no group read (other members of the stories that joined).
+        writes: list[tuple[str, list[Any]]] = [
             (
-                self._rows(
-                    f"select id, created_at from stories where id in ({','.join('?' * len(story_ids))}) order by created_at, id",
-                    story_ids,
-                )
-            )
-            if story_ids
-            else []
-        )
-        keep = stories[0]["id"] if stories else canonical_item_id
-        for other in stories[1:]:
-            self.conn.execute("update items set story_id = ? where story_id = ?", [keep, other["id"]])
-            self.conn.execute("delete from stories where id = ?", [other["id"]])
-        title = self.conn.execute("select title from items where id = ?", [canonical_item_id]).fetchone()[0]
-        self.conn.execute(
-            "update stories set canonical_item_id = ?, title = ? where id = ?", [canonical_item_id, title, keep]
-        )
-        self.set_story_roles(keep, canonical_item_id)
-        return keep
+                "update items set story_id = ?, story_role = ?, duplicate_of = ?, status = ? where id = ?",
+                [(*state, item_id) for item_id, state in merge.items.items()],
+            ),
+            ("update items set story_id = ? where story_id = ?", [(to, story_id) for story_id, to in merge.moves]),
+            ("delete from stories where id = ?", [(story_id,) for story_id in merge.deleted_stories]),
+            (
+                "update stories set canonical_item_id = ?, title = ? where id = ?",
+                [(canonical, stored[canonical].title, story_id) for story_id, canonical in merge.leads.items()],
+            ),
+            (_SET_ROLES_SQL, [{"s": story_id, "c": canonical} for story_id, canonical in merge.roles.items()]),
+        ]
+        for sql, rows in writes:
+            if rows:
+                self.conn.executemany(sql, rows)
+        return merge.merged
 
     def set_story_roles(self, story_id: str, canonical: str | None = None) -> None:
         """Mark the story's canonical item (read from `stories` unless given) and the rest as variants."""
         if canonical is None:
             canonical = self.story_canonical_id(story_id)
-        # Only rows whose role changes are written: an item joining a big story changes two or three.
-        self.conn.execute(
-            """update items set story_role = case when id = :c then 'canonical' else 'variant' end
-               where story_id = :s and story_role is not (case when id = :c then 'canonical' else 'variant' end)""",
-            {"s": story_id, "c": canonical},
-        )
+        self.conn.execute(_SET_ROLES_SQL, {"s": story_id, "c": canonical})
 
     # -- near-duplicate stories (worker.stories orchestrates; decisions are in worker.dedupe) ----
 
