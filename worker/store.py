@@ -2548,7 +2548,7 @@ def item_to_row(item: Item, rank: int) -> dict[str, Any]:
         "image": item.image,
         "attachments": _json_list([{"url": a.url, "title": a.title} for a in item.attachments]),
         "tags": _json_list(list(item.tags)),
-        "extra": json.dumps(item.extra, ensure_ascii=False, default=str) if item.extra else "{}",
+        "extra": _JSON_EXTRA.encode(item.extra) if item.extra else "{}",
         "off_domain": _json_list(list(item.off_domain)),
         "revision": 1,
         "source_rank": rank,
@@ -2559,7 +2559,12 @@ def item_to_row(item: Item, rank: int) -> dict[str, Any]:
 
 
 def _json_list(values: list[Any]) -> str:
-    return json.dumps(values, ensure_ascii=False) if values else "[]"
+    return _JSON_TEXT.encode(values) if values else "[]"
+
+
+# json.dumps with any option builds a new encoder on every call: a third of writing an item's row.
+_JSON_TEXT = json.JSONEncoder(ensure_ascii=False)
+_JSON_EXTRA = json.JSONEncoder(ensure_ascii=False, default=str)
 
 
 @functools.lru_cache(maxsize=64)
