@@ -4,6 +4,7 @@ exactly as merging them item by item did."""
 from __future__ import annotations
 
 import random
+from collections.abc import Collection, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -13,10 +14,10 @@ from hypothesis import strategies as st
 
 from worker.approvals import act
 from worker.dedupe import Copy, DedupeConfig, canonical_copy
-from worker.models import Item, ItemKind, RunStatus, Source, SourceResult, Status
+from worker.models import Item, ItemKind, RunStatus, Source, SourceResult
 from worker.review import Request
 from worker.schedule import SourceState
-from worker.store import SOURCE_COLUMNS, Actor, SaveOutcome, Store, item_to_row
+from worker.store import Actor, SaveOutcome, Store
 from worker.stories import link_pending
 
 
@@ -113,61 +114,13 @@ class PerItemMerge(Store):
         }
         return set(new_ids) - shared
 
-    def _save_items(self, source: Source, items: tuple[Item, ...]) -> SaveOutcome:
-        new_ids: list[str] = []
-        updated_ids: list[str] = []
-        duplicate_ids: list[str] = []
-        unique = {item.id: item for item in items}
-        existing = (
-            {
-                row["id"]: row
-                for row in self._rows(
-                    f"select id, content_hash, status, revision from items where id in ({','.join('?' * len(unique))})",
-                    list(unique),
-                )
-            }
-            if unique
-            else {}
-        )
-        new_rows: list[dict[str, Any]] = []
-        new_stories: list[dict[str, Any]] = []
-        touched: list[Item] = []
-        for item in unique.values():
-            row = item_to_row(item, source.rank)
-            old = existing.get(item.id)
-            if old is None:
-                row["story_id"] = item.id
-                row["story_role"] = "canonical"
-                new_rows.append(row)
-                new_stories.append(
-                    {
-                        "id": item.id,
-                        "canonical_item_id": item.id,
-                        "title": item.title,
-                        "created_at": row["fetched_at"],
-                        "updated_at": row["fetched_at"],
-                    }
-                )
-                new_ids.append(item.id)
-            elif old["content_hash"] != item.content_hash:
-                changes = {k: v for k, v in row.items() if k in SOURCE_COLUMNS}
-                changes["revision"] = (old["revision"] or 1) + 1
-                changes["updated_at"] = row["fetched_at"]
-                if old["status"] == Status.APPROVED.value:
-                    changes["needs_review"] = 1
-                self.db.table("items").update(item.id, changes)
-                updated_ids.append(item.id)
-            else:
-                continue
-            touched.append(item)
-        if new_rows:
-            self._insert_rows("items", new_rows)
-            self._insert_rows("stories", new_stories, ignore=True)
-        alone = self._new_items_without_copies(new_ids)
-        for item in touched:
+    def _merge_exact(self, items: Sequence[Item], *, new_ids: Collection[str] = ()) -> list[str]:
+        alone = self._new_items_without_copies(list(new_ids))
+        merged: list[str] = []
+        for item in items:
             if item.id not in alone:
-                duplicate_ids.extend(self._merge_one(item))
-        return SaveOutcome(tuple(new_ids), tuple(updated_ids), tuple(dict.fromkeys(duplicate_ids)))
+                merged.extend(self._merge_one(item))
+        return merged
 
     def _merge_one(self, item: Item) -> list[str]:
         rows = self._rows(
