@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+import requests
 
 from worker.errors import FetchError
 from worker.fetch import Fetcher
@@ -718,3 +719,51 @@ def test_per_source_user_agent_overrides_the_default(server: Server, fetcher: Fe
     server.routes["/feed"] = ok()
     fetcher.get(server.url("/feed"), respect_robots=False, user_agent="Loa/0.1 (+mailto:vanhoa@thanhhoa.gov.vn)")
     assert server.headers_of("/feed")[-1]["User-Agent"] == "Loa/0.1 (+mailto:vanhoa@thanhhoa.gov.vn)"
+
+
+# -- proxies from the environment -----------------------------------------------------------------
+
+
+def test_proxies_from_the_environment_are_honoured_and_read_once_per_origin(
+    server: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The test server doubles as the proxy: a proxied request arrives with the absolute URL as its path.
+    for name in ("HTTP_PROXY", "http_proxy", "NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", server.base)
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    feed = "http://canhbao.thanhhoa.invalid/rss.xml"
+    server.routes[feed] = ok()
+    server.routes["/truc-tiep.xml"] = ok()
+    reads: list[str] = []
+    environ_proxies = requests.sessions.get_environ_proxies
+
+    def counted(url: str, no_proxy: str | None = None) -> dict[str, str]:
+        reads.append(url)
+        return environ_proxies(url, no_proxy=no_proxy)
+
+    monkeypatch.setattr(requests.sessions, "get_environ_proxies", counted)
+    with Fetcher(user_agent=UA, retries=0) as fetcher:
+        for _ in range(3):
+            assert fetcher.get(feed).body == RSS
+            assert fetcher.get(server.url("/truc-tiep.xml")).body == RSS
+    assert server.count(feed) == 3  # through the proxy
+    assert server.count("/truc-tiep.xml") == 3  # NO_PROXY: straight to the server
+    # robots.txt and the feed share an origin: the environment is read once for each of the two origins.
+    assert len(reads) == 2
+
+
+@pytest.mark.parametrize(
+    "url", ["http://canhbao.thanhhoa.invalid/a", "https://khonggianmang.vn/b", "http://127.0.0.1:8000/c"]
+)
+def test_environment_settings_are_what_requests_itself_reads(url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HTTP_PROXY", "http://proxy.thanhhoa.invalid:3128")
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.thanhhoa.invalid:3129")
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,.gov.vn")
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/ssl/certs/ca-certificates.crt")
+    expected = requests.Session().merge_environment_settings(url, {}, True, None, None)
+    with Fetcher(user_agent=UA) as fetcher:
+        session = fetcher._session
+        first = session.merge_environment_settings(url, {}, True, None, None)
+        first["proxies"]["http"] = "changed by a caller"
+        assert session.merge_environment_settings(url, {}, True, None, None) == expected
