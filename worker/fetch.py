@@ -82,8 +82,9 @@ class _Session(requests.Session):
 
     def __init__(self) -> None:
         super().__init__()
+        # Fetch threads share it without a lock: a dict get or set is atomic, and two threads that both miss
+        # an origin at once only read the same environment twice.
         self._environment: dict[tuple[str, str, Any, Any, Any, Any], _Settings] = {}
-        self._environment_lock = threading.Lock()
 
     def merge_environment_settings(
         self, url: str | bytes | None, proxies: Any, stream: Any, verify: Any, cert: Any
@@ -92,12 +93,9 @@ class _Session(requests.Session):
             return super().merge_environment_settings(url, proxies, stream, verify, cert)
         parts = urlsplit(url)
         key = (parts.scheme, parts.netloc, stream, verify, cert, self.trust_env)
-        with self._environment_lock:
-            settings = self._environment.get(key)
+        settings = self._environment.get(key)
         if settings is None:
-            settings = super().merge_environment_settings(url, proxies, stream, verify, cert)
-            with self._environment_lock:
-                self._environment[key] = settings
+            settings = self._environment[key] = super().merge_environment_settings(url, proxies, stream, verify, cert)
         # A copy: requests hands `proxies` on to the adapter, which must not share one dict across threads.
         copied = settings.copy()
         copied["proxies"] = dict(settings["proxies"])

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import io
-import re
 import zipfile
 from dataclasses import dataclass
 from pathlib import PurePosixPath
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote
 
 from worker.errors import MediaError
 from worker.models import Item, Source
+from worker.urls import is_web_url, path_of
 
 # A failed download is retried on later syncs up to this many attempts, then left for a human.
 MAX_ATTEMPTS = 5
@@ -25,8 +25,6 @@ CONTENT_TYPES = {
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     "doc": "application/msword",
 }
-# The path of a plain http(s) URL, found without urlsplit: no tabs, newlines or brackets anywhere.
-_PLAIN_PATH = re.compile(r"https?://[^/?#\t\n\r\[\]]*(/[^?#\t\n\r]*)?(?:[?#][^\t\n\r]*)?")
 _NAMES = {"pdf": "a PDF", "docx": "a DOCX", "doc": "a Word document", "image": "an image"}
 
 
@@ -43,8 +41,7 @@ class MediaWant:
 
 
 def filename_of(url: str) -> str:
-    plain = _PLAIN_PATH.fullmatch(url)
-    path = (plain.group(1) or "") if plain else urlsplit(url).path
+    path = path_of(url)
     last = path.rsplit("/", 1)[-1]
     # PurePosixPath(path).name, without building a path for the common case (~10 µs an item on a sync).
     return unquote(last if last and last != "." else PurePosixPath(path).name)
@@ -58,8 +55,7 @@ def wanted_media(item: Item, source: Source) -> list[MediaWant]:
     found += [(a.url, "attachment") for a in item.attachments]
     wants: dict[str, MediaWant] = {}
     for url, role in found:
-        web = url.startswith(("http://", "https://")) or urlsplit(url).scheme.lower() in ("http", "https")
-        if not web or url in wants:
+        if not is_web_url(url) or url in wants:
             continue
         wants[url] = MediaWant(item.id, item.source_id, url, role, filename_of(url), url in item.off_domain)
     return list(wants.values())
@@ -102,7 +98,7 @@ def check_body(url: str, role: str, declared: str, body: bytes) -> str:
 
     The magic bytes decide; a `.jpg` that is really a PNG is fine, a `.pdf` that is HTML is not.
     """
-    ext = PurePosixPath(urlsplit(url).path).suffix.lower().lstrip(".")
+    ext = PurePosixPath(path_of(url)).suffix.lower().lstrip(".")
     expected = IMAGE_EXTS.get(ext) or DOC_EXTS.get(ext)
     actual = sniff(body)
     if actual is None:

@@ -923,7 +923,7 @@ class Store:
         rows = self.conn.execute(
             "select type, sql from sqlite_master where sql is not null and name not like 'sqlite_%' order by rowid"
         ).fetchall()
-        return [sql for kind, sql in sorted(rows, key=lambda row: order[row[0]])]
+        return [sql for _, sql in sorted(rows, key=lambda row: order[row[0]])]
 
     # -- sources ----------------------------------------------------------------------------
 

@@ -40,6 +40,8 @@ _ABSOLUTE = re.compile(r"https?://[a-z0-9\[][^\t\r\n]*", re.IGNORECASE)
 # The host of a plain http(s) URL, read without urlsplit (a third of the time); any other spelling
 # (userinfo, IPv6, backslashes, tabs or newlines in the host) goes through urlsplit.
 _PLAIN_HOST = re.compile(r"https?://([a-z0-9.-]+)(?::[0-9]*)?(?:[/?#]|$)", re.IGNORECASE)
+# The path of a plain http(s) URL, read without urlsplit: no tabs, newlines or brackets anywhere.
+_PLAIN_PATH = re.compile(r"https?://[^/?#\t\n\r\[\]]*(/[^?#\t\n\r]*)?(?:[?#][^\t\n\r]*)?")
 # A URL `_canonicalised` leaves as it is, but for the port and query checks in `_already_canonical`.
 _CANONICAL = re.compile(
     r"(?P<scheme>https?)://[a-z0-9][a-z0-9-]*(?:\.[a-z0-9-]+)*(?::(?P<port>[1-9][0-9]{0,4}))?"
@@ -124,6 +126,17 @@ def host_of(url: str) -> str:
     if plain:
         return plain.group(1).lower()
     return (urlsplit(url).hostname or "").lower()
+
+
+def path_of(url: str) -> str:
+    """The path of `url`, as urlsplit reads it."""
+    plain = _PLAIN_PATH.fullmatch(url)
+    return (plain.group(1) or "") if plain else urlsplit(url).path
+
+
+def is_web_url(url: str) -> bool:
+    """Whether `url` is http(s), as urlsplit reads its scheme."""
+    return url.startswith(("http://", "https://")) or urlsplit(url).scheme.lower() in ("http", "https")
 
 
 def host_allowed(url: str, allowed_domains: tuple[str, ...]) -> bool:

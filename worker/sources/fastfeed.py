@@ -248,20 +248,19 @@ def _check_tree(element: Any, entry_tag: str, ignored: set[str]) -> None:
 
     The children an entry reads are checked as they are read (`_attrs`), and every reader declines a
     deeper element, so of an entry's subtree only the entry and the children it ignores are walked here.
+    (An entry nested anywhere else makes the reader decline the whole feed.)
     """
     _attrs(element)
     for node in element:
         if not isinstance(node.tag, str):
             continue
-        if node.tag == entry_tag:
-            _attrs(node)
-            for child in node:
-                if child.tag in ignored:
-                    for part in child.iter():
-                        if isinstance(part.tag, str):
-                            _attrs(part)
-        else:
+        if node.tag != entry_tag:
             _check_tree(node, entry_tag, ignored)
+            continue
+        _attrs(node)
+        for child in node:
+            if child.tag in ignored:
+                _check_tree(child, entry_tag, ignored)
 
 
 def _rss_item(source: Source, item: Any, base: str) -> Entry:
