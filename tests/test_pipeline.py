@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import time
 from datetime import datetime, timedelta
@@ -15,7 +16,7 @@ from worker.config import load_config
 from worker.demo.server import StaticServer
 from worker.fetch import Fetcher
 from worker.models import RunStatus
-from worker.pipeline import sync
+from worker.pipeline import SYNC_GC_THRESHOLD, sync
 from worker.store import Store
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -286,3 +287,19 @@ def test_fetching_stays_a_bounded_window_ahead_of_a_slow_writer(
     assert [r.status for r in report.results] == [RunStatus.OK] * 8
     # One fetch thread: a window of two sources, plus robots.txt, however slow the writer is.
     assert len(ahead) == 8 and max(ahead) <= 2
+
+
+def test_sync_collects_young_objects_rarely_and_restores_the_collector(
+    site: tuple[Path, StaticServer], tmp_path: Path
+) -> None:
+    root, server = site
+    (root / "feed.xml").write_text(rss(ITEMS), encoding="utf-8")
+    config = write_config(tmp_path, FEED_SOURCE.format(id="gc", url=server.url + "/feed.xml"))
+    before = gc.get_threshold()
+    during: list[tuple[int, int, int]] = []
+
+    report, _store = run(config, on_result=lambda _result: during.append(gc.get_threshold()))
+
+    assert report.results[0].new == 3
+    assert during == [(SYNC_GC_THRESHOLD, *before[1:])]
+    assert gc.get_threshold() == before

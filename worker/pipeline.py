@@ -6,10 +6,12 @@ save queueing its new items for linking (`stories.link_pending`). Returns result
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, tzinfo
 from typing import Any
@@ -279,6 +281,7 @@ def sync(
             ThreadPoolExecutor(max_workers=workers, thread_name_prefix="loa-fetch") as pool,
             store.background_checkpoints(),
             store.grouped_commits() as commits,
+            rare_young_collections(),
         ):
 
             def submit(index: int) -> Future[Extraction]:
@@ -343,6 +346,25 @@ def sync(
         results=ordered,
         network_down=network_down,
     )
+
+
+# Young objects allowed between two collections while a sync runs (Python's default: 700).
+SYNC_GC_THRESHOLD = 10_000
+
+
+@contextmanager
+def rare_young_collections(threshold: int = SYNC_GC_THRESHOLD) -> Iterator[None]:
+    """Collect the youngest generation every `threshold` allocations instead of every 700, then restore.
+
+    A big sync makes millions of short-lived objects (the parsed items arriving from the workers), none of them
+    cyclic garbage worth finding sooner: at 700, collecting cost the writer thread 60–80 ms of a 10,000-item sync.
+    """
+    old = gc.get_threshold()
+    gc.set_threshold(threshold, *old[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*old)
 
 
 def _validators(state: SourceState) -> bool:
