@@ -167,22 +167,20 @@ class QueueResult:
         return {"wards": len(self.wards) + len(self.kept), **self.counts(), "saved": self.saved}
 
 
-def split_result(result: QueueResult, share: float = 0.5) -> tuple[QueueResult, QueueResult]:
-    """Two results rendering the planned wards between them, `share` of them in the second (a class's members
-    may fall in both)."""
+def chunk_result(result: QueueResult, count: int) -> list[QueueResult]:
+    """The planned wards in `count` consecutive results of nearly equal size (fewer if there are fewer wards),
+    for processes to render between them; a class's members may fall in several."""
     pairs = [(each, view) for each in result.classes for view in each.members]
-    half = len(pairs) - round(len(pairs) * share)
-    parts: list[list[PlannedClass]] = [[], []]
-    for part, chunk in enumerate((pairs[:half], pairs[half:])):
-        for _key, group_ in itertools.groupby(chunk, key=lambda pair: id(pair[0])):
-            group = list(group_)
-            each = group[0][0]
-            parts[part].append(replace(each, members=tuple(view for _each, view in group)))
-    first, second = (tuple(part) for part in parts)
-    return (
-        replace(result, classes=first, wards=tuple(v for c in first for v in c.members)),
-        replace(result, classes=second, wards=tuple(v for c in second for v in c.members)),
-    )
+    count = max(1, min(count, len(pairs)))
+    bounds = [len(pairs) * n // count for n in range(count + 1)]
+    chunks: list[QueueResult] = []
+    for start, end in itertools.pairwise(bounds):
+        classes = tuple(
+            replace(group[0][0], members=tuple(view for _each, view in group))
+            for group in (list(g) for _key, g in itertools.groupby(pairs[start:end], key=lambda pair: id(pair[0])))
+        )
+        chunks.append(replace(result, classes=classes, wards=tuple(v for c in classes for v in c.members)))
+    return chunks
 
 
 def map_plan(plan_: QueuePlan, ward: str) -> QueuePlan:

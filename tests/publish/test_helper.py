@@ -1,4 +1,4 @@
-"""The forked publish helper: half of the wards' queue files staged by a child process, the same bytes as one process."""
+"""The forked publish helpers: the wards' queue files staged by the parent and a child, the same bytes as one process."""
 
 from __future__ import annotations
 
@@ -29,18 +29,26 @@ def _tree(folder: Path) -> dict[str, bytes]:
 def test_a_forked_helper_writes_the_same_files_and_manifest_as_one_process(
     tmp_path: Path, site: Site, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from worker.queues import split_result
+    from worker.queues import chunk_result
 
-    halves: list[tuple[int, int]] = []
-    real_split = split_result
+    chunked: list[list[int]] = []
+    real_chunks, real_offer = chunk_result, publisher._offer_queues
 
-    def split(result: queues.QueueResult, share: float) -> tuple[queues.QueueResult, queues.QueueResult]:
-        mine, theirs = real_split(result, share)
-        halves.append((len(mine.wards), len(theirs.wards)))
-        assert {v.id for v in mine.wards} | {v.id for v in theirs.wards} == {v.id for v in result.wards}
-        return mine, theirs
+    def chunks(result: queues.QueueResult, count: int) -> list[queues.QueueResult]:
+        parts = real_chunks(result, count)
+        chunked.append([len(part.wards) for part in parts])
+        assert [v.id for part in parts for v in part.wards] == [v.id for v in result.wards]
+        return parts
 
-    monkeypatch.setattr(publisher, "split_result", split)
+    def offer(writer: object, files: object, *args: object) -> None:
+        for ward_id, ward_files, kept in files:  # type: ignore[attr-defined]
+            with open(tmp_path / "rendered.log", "a", encoding="utf-8") as log:  # O_APPEND: from either process
+                log.write(f"{ward_id} {os.getpid()}\n")
+            real_offer(writer, [(ward_id, ward_files, kept)], *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(publisher, "chunk_result", chunks)
+    monkeypatch.setattr(publisher, "_offer_queues", offer)
+    monkeypatch.setattr(publisher, "_CHUNKS", 4)
     env = queue_env(tmp_path, site)
     # Ten wards planned alike: one class, which the split cuts in two (its leader renders in the parent only).
     alike = "".join(
@@ -54,7 +62,9 @@ def test_a_forked_helper_writes_the_same_files_and_manifest_as_one_process(
     assert sum(p.startswith("queues/phuong-0") for p in helped["written"]) > 30
     assert _tree(tmp_path / "helped") == _tree(tmp_path / "alone")  # the manifest (every digest) included
     assert not (tmp_path / "helped" / publisher.STAGING).exists()
-    assert halves == [(5, 8)]  # 13 wards, 60 % to the helper
+    assert chunked == [[3, 3, 3, 4]]  # 13 wards in 4 chunks: the parent starts on the first, the helper on the last
+    by_ward = dict(line.split() for line in (tmp_path / "rendered.log").read_text(encoding="utf-8").splitlines())
+    assert len(by_ward) == 13 and len(set(by_ward.values())) == 2 and str(os.getpid()) in by_ward.values()
     again = json.loads(invoke(env, "publish", "--json", "--out", str(tmp_path / "helped")).output)
     assert again["written"] == [] and again["removed"] == []
 
@@ -64,13 +74,16 @@ def test_a_failing_helper_fails_the_publish_and_the_next_one_catches_up(
 ) -> None:
     env = queue_env(tmp_path, site)
     monkeypatch.setattr(publisher, "_FORK_FROM", 0)
+    monkeypatch.setattr(publisher, "_CHUNKS", 2)  # the parent renders the first half, the helper the second
     real = publisher.queue_files
 
     def failing(config: object, result: queues.QueueResult, **kwargs: object) -> object:
         if any(view.id == "xa-hoang-dai" for view in result.wards):  # the second half: the child's
+            assert os.getpid() != parent
             raise OSError(28, "No space left on device")
         return real(config, result, **kwargs)  # type: ignore[arg-type]
 
+    parent = os.getpid()
     monkeypatch.setattr(publisher, "queue_files", failing)
     result = CliRunner().invoke(main, ["publish"], env={"LOA_CONFIG": str(env.config), "LOA_NOW": NOW})
     assert result.exit_code != 0 and "No space left on device" in f"{result.output}{result.exception}"
@@ -182,3 +195,25 @@ def test_a_parent_failing_after_its_helpers_staged_leaves_no_temp_file(
     monkeypatch.setattr(os, "sync", real_sync)
     assert publish(env)["written"] and not [p for p in out.rglob("*") if p.name.endswith(".tmp")]
     assert publish(env)["written"] == []
+
+
+@pytest.mark.parametrize("count", [1, 2, 3, 200])
+def test_claims_hand_each_chunk_to_exactly_one_of_two_processes(tmp_path: Path, count: int) -> None:
+    claims = publisher._Claims(count)
+    taken = tmp_path / "child.txt"
+    pid = os.fork()
+    if pid == 0:  # the helper's side: starts on the last chunk
+        code = 1
+        try:
+            numbers = list(claims.taken(count - 1 or None))
+            taken.write_text(" ".join(map(str, numbers)), encoding="utf-8")
+            code = 0
+        finally:
+            os._exit(code)
+    mine = list(claims.taken(0))
+    claims.close()
+    _pid, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    theirs = [int(n) for n in taken.read_text(encoding="utf-8").split()]
+    assert mine[0] == 0 and (count == 1 or theirs[0] == count - 1)
+    assert sorted(mine + theirs) == list(range(count))

@@ -15,7 +15,7 @@ import pickle
 import secrets
 import signal
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -27,7 +27,7 @@ from worker.lock import close_inherited
 from worker.publish.feeds import FeedsOutput, FeedState, render_site_feeds, ward_feed_files
 from worker.publish.model import PublishedPack, Snapshot, pack_hash, pack_items, story_leads
 from worker.publish.site import render_site
-from worker.queues import WardQueueState, queue_audio, queue_files, refresh, split_result
+from worker.queues import WardQueueState, chunk_result, queue_audio, queue_files, refresh
 from worker.wards import Ward
 
 if TYPE_CHECKING:
@@ -334,9 +334,38 @@ def _offer_queues(
 
 
 _FORK_FROM = 400  # planned wards: below this, forking a helper costs more than it saves
-# The queue helper's share of the planned wards: the parent also merges what the helpers did and replaces more
-# files (measured at 3,321 wards: with half each the helper finished ~0.7 s before the parent, with 55 % ~0.8 s).
-_HELPER_SHARE = 0.6
+# The planned wards are rendered in this many chunks, taken by the parent and the queue helper as each finishes
+# one. A fixed share left one process waiting 1–1.7 s for the other at 3,321 wards: how long a file takes to
+# create on this file system depends on what was deleted near it in the last minutes, not on the ward.
+_CHUNKS = 32
+
+
+class _Claims:
+    """Chunk numbers handed out once each, to whichever process asks first: the parent starts on the first chunk,
+    the queue helper on the last, and each then takes the lowest one left from a pipe they share (forked with it).
+    """
+
+    def __init__(self, count: int) -> None:
+        middle = b"".join(n.to_bytes(2, "big") for n in range(1, count - 1))
+        if len(middle) > 65_536:  # a pipe holds 64 KiB before a write blocks
+            raise ValueError(f"too many chunks to hand out: {count}")
+        self.fd, write = os.pipe()
+        try:
+            os.write(write, middle)
+        finally:
+            os.close(write)  # no writer left: a read of the empty pipe is the end
+
+    def taken(self, first: int | None) -> Iterator[int]:
+        if first is not None:
+            yield first
+        # Two bytes a number, all written before any read: a read of two bytes never gets part of one.
+        while number := os.read(self.fd, 2):
+            yield int.from_bytes(number, "big")
+
+    def close(self) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
 
 
 @dataclass
@@ -711,17 +740,23 @@ def publish(
         rendered: dict[str, bytes] | None = {} if tts else None
         # A national publish renders and stages most of the wards' queue files in a forked process (the other core).
         planned = sum(len(each.members) for each in queues.classes)
-        split = planned >= _FORK_FROM and helpers and not tts
-        mine, theirs = split_result(queues, _HELPER_SHARE) if split else (queues, None)
-        helper = None
-        if theirs is not None:
-            half = theirs
-            helper = _Helper.start(
-                writer, lambda into: _offer_queues(into, queue_files(config, half, now=now), queue_files_before, None)
-            )
-        _offer_queues(writer, queue_files(config, mine, now=now), queue_files_before, rendered)
-        if helper is not None:
+        if planned >= _FORK_FROM and helpers and not tts:
+            chunks = chunk_result(queues, _CHUNKS)
+            claims = _Claims(len(chunks))
+
+            def render_claimed(into: _Writer, first: int | None) -> None:
+                for index in claims.taken(first):
+                    _offer_queues(into, queue_files(config, chunks[index], now=now), queue_files_before, None)
+
+            try:
+                last = len(chunks) - 1
+                helper = _Helper.start(writer, lambda into: render_claimed(into, last or None))
+                render_claimed(writer, 0)
+            finally:
+                claims.close()
             helper.ready(writer)
+        else:
+            _offer_queues(writer, queue_files(config, queues, now=now), queue_files_before, rendered)
         crash_point("queues-saved")
         if tts and not dry_run:
             audio = queue_audio(config, queues, rendered or {}, target, now=now)
