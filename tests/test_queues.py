@@ -333,6 +333,45 @@ def test_a_kill_after_a_skipping_publish_is_caught_up(tmp_path: Path, site: Site
     assert publish(env)["written"] == []
 
 
+def test_after_a_kill_with_every_shape_unknown_rows_are_read_a_few_wards_at_a_time(
+    tmp_path: Path, site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A publish killed after saving its rows moves every ward's token: the next one learns each ward's shape from
+    its rows, reading them a few wards at a time (all at once took 5 GB at 3,321 wards), then its leaders' rows."""
+    import worker.queues as queues
+
+    many = "".join(
+        f'  - {{id: phuong-{n:03d}, name: "Phường {n}", kind: phuong, slots: ["06:00/15m", "17:00/30m"]}}\n'
+        for n in range(30)
+    )
+    env = queue_env(tmp_path, site)  # type: ignore[arg-type]
+    env.config.write_text(env.config.read_text(encoding="utf-8").replace("wards:\n", "wards:\n" + many, 1), "utf-8")
+    publish(env, now="2023-07-10T05:00:00+07:00")
+    assert env.run("withdraw", env.item_id("cb-2"), "--reason", "Nguồn gỡ bài").exit_code == 0
+    assert _publish_process(env.config, LOA_CRASH_AT="queues-saved").wait() == -signal.SIGKILL
+
+    reads: list[list[str]] = []
+    real = Store.queue_rows_of
+
+    def queue_rows_of(store: Store, wards: list[str]) -> dict[str, list[dict[str, Any]]]:
+        reads.append(list(wards))
+        return real(store, wards)
+
+    monkeypatch.setattr(queues, "SHAPE_CHUNK", 7)
+    monkeypatch.setattr(Store, "queue_rows_of", queue_rows_of)
+    report = publish(env)
+    consistent(tmp_path)
+    assert report["queues"]["saved"] == {"inserted": 0, "updated": 0, "deleted": 0}  # the killed run saved them
+    *chunks, leaders = reads
+    read = [w for chunk in chunks for w in chunk]  # every ward the withdrawal changed, 7 at a time
+    assert [len(chunk) for chunk in chunks[:-1]] == [7] * (len(chunks) - 1) and 0 < len(chunks[-1]) <= 7
+    assert len(read) == len(set(read)) and {f"phuong-{n:03d}" for n in range(30)} <= set(read)
+    assert set(read) <= {*SLOTTED, *(f"phuong-{n:03d}" for n in range(30))}  # wards with slots only
+    assert 0 < len(leaders) < 10  # the 30 alike wards are one class: one leader reads for them all
+    monkeypatch.undo()
+    assert publish(env)["written"] == []
+
+
 def test_a_deleted_output_file_is_written_again(tmp_path: Path, site: Site) -> None:
     env = queue_env(tmp_path, site)  # type: ignore[arg-type]
     publish(env)
