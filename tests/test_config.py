@@ -77,6 +77,19 @@ def test_errors_name_the_key_path(tmp_path: Path, snippet: str, key_path: str) -
     assert str(info.value).startswith(key_path + ":"), str(info.value)
 
 
+@pytest.mark.parametrize(("key", "value"), [("base_url", "example.gov.vn/canh-bao"), ("feeds_url", "ftp://a.vn/feeds")])
+def test_site_urls_must_be_http(tmp_path: Path, key: str, value: str) -> None:
+    path = write_config(tmp_path, FEED, extra=f"site: {{{key}: '{value}'}}\n")
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert str(info.value).startswith(f"site.{key}:") and "http(s)" in str(info.value)
+
+
+def test_site_feeds_url_loses_its_trailing_slash(tmp_path: Path) -> None:
+    path = write_config(tmp_path, FEED, extra="site: {feeds_url: 'https://thanhhoa.gov.vn/canh-bao/feeds/'}\n")
+    assert load_config(path).site.feeds_url == "https://thanhhoa.gov.vn/canh-bao/feeds"
+
+
 def test_unknown_top_level_key(tmp_path: Path) -> None:
     path = write_config(tmp_path, FEED, extra="sourcse: []\n")
     with pytest.raises(ConfigError, match="unknown key 'sourcse'"):

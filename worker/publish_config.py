@@ -23,6 +23,7 @@ class SiteSettings:
     description: str = "Tin cảnh báo lừa đảo đã được cán bộ kiểm duyệt, tổng hợp từ các nguồn chính thống."
     lang: str = "vi"
     feed_entries: int = 50  # newest items in each Atom/JSON feed (city and wards); pages keep everything
+    feeds_url: str = ""  # where outputs/feeds/ is served: the ward feeds' self links; "" : none
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,7 @@ def _mapping(value: object, path: str) -> dict[str, Any]:
 
 
 SECTION_KEYS = {
-    "site": {"title", "base_url", "description", "feed_entries"},
+    "site": {"title", "base_url", "description", "feed_entries", "feeds_url"},
     "packs": {"auto", "at", "day", "series", "max"},
 }
 
@@ -54,11 +55,10 @@ def parse_site(value: object) -> SiteSettings:
     for key in ("title", "description"):
         if key in data and (not isinstance(data[key], str) or not data[key].strip()):
             raise ConfigError(f"expected a non-empty string, got {data[key]!r}", path=f"site.{key}")
-    base_url = data.get("base_url") or ""
-    if base_url and (not isinstance(base_url, str) or not re.match(r"^https?://[^/\s]+", base_url)):
-        raise ConfigError(
-            f"{base_url!r} is not an http(s) URL", path="site.base_url", hint="e.g. https://thanhhoa.gov.vn/canh-bao"
-        )
+    base_url = _http_url(data, "base_url", "e.g. https://thanhhoa.gov.vn/canh-bao")
+    feeds_url = _http_url(
+        data, "feeds_url", "where outputs/feeds/ is served, e.g. https://thanhhoa.gov.vn/canh-bao/feeds"
+    )
     entries = data.get("feed_entries", base.feed_entries)
     if not isinstance(entries, int) or isinstance(entries, bool) or not 1 <= entries <= 1000:
         raise ConfigError(
@@ -68,10 +68,19 @@ def parse_site(value: object) -> SiteSettings:
         )
     return SiteSettings(
         title=nfc(data.get("title", base.title).strip()),
-        base_url=base_url.rstrip("/"),
+        base_url=base_url,
         description=nfc(data.get("description", base.description).strip()),
         feed_entries=entries,
+        feeds_url=feeds_url,
     )
+
+
+def _http_url(data: dict[str, Any], key: str, hint: str) -> str:
+    """`site.<key>` as an http(s) URL without its trailing slash; "" when not set."""
+    value = data.get(key) or ""
+    if value and (not isinstance(value, str) or not re.match(r"^https?://[^/\s]+", value)):
+        raise ConfigError(f"{value!r} is not an http(s) URL", path=f"site.{key}", hint=hint)
+    return str(value).rstrip("/")
 
 
 def parse_packs(value: object) -> PackSchedule:

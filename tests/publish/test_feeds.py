@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import feedparser
+import pytest
 
 from tests.publish_support import approve_all, publish_env
 from worker.demo.server import StaticServer
@@ -81,7 +82,8 @@ def test_withdrawal_moves_ward_updated_forward(tmp_path: Path, site: tuple[Path,
     assert after.feed.updated == "2023-07-11T02:00:00Z" and after.feed.updated > before.feed.updated
 
 
-def test_ward_feeds_filled_from_a_shared_render_equal_full_renders() -> None:
+@pytest.mark.parametrize("feeds_url", ["", "https://example.gov.vn/x/feeds"])
+def test_ward_feeds_filled_from_a_shared_render_equal_full_renders(feeds_url: str) -> None:
     """Wards sharing a filter get the filter's feeds rendered once with their own fields filled in, byte for byte."""
     from datetime import UTC, datetime
 
@@ -128,7 +130,7 @@ def test_ward_feeds_filled_from_a_shared_render_equal_full_renders() -> None:
         ]
     )
     snapshot = Snapshot(
-        site=SiteSettings(title="Cảnh báo & tin <thử>", base_url="https://example.gov.vn/x"),
+        site=SiteSettings(title="Cảnh báo & tin <thử>", base_url="https://example.gov.vn/x", feeds_url=feeds_url),
         packs=(PublishedPack(1, 1, "Số 1 & 2", 1, now, now, items),),
         wards=wards,
     )
@@ -143,7 +145,11 @@ def test_ward_feeds_filled_from_a_shared_render_equal_full_renders() -> None:
         # The shared render itself fills in to the same bytes (publish falls back to full renders otherwise).
         updated = out.states[f"ward:{ward.id}"].updated
         assert _WardTemplate.build(snapshot, chosen).fill(ward, snapshot, updated) == (xml, document)
-        assert feedparser.parse(xml).feed.title.endswith(ward.name)
+        parsed = feedparser.parse(xml)
+        assert parsed.feed.title.endswith(ward.name)
+        selves = [link.href for link in parsed.feed.links if link.rel == "self"]
+        assert selves == ([f"{feeds_url}/{ward.id}.xml"] if feeds_url else [])
+        assert json.loads(document).get("feed_url") == (f"{feeds_url}/{ward.id}.json" if feeds_url else None)
 
 
 def test_feeds_carry_the_newest_feed_entries_items(tmp_path: Path, site: tuple[Path, StaticServer]) -> None:
@@ -165,3 +171,30 @@ def test_feeds_carry_the_newest_feed_entries_items(tmp_path: Path, site: tuple[P
     config.write_text(text.replace("site: {", "site: {feed_entries: 0, ", 1), encoding="utf-8")
     refused = env.run("publish")  # type: ignore[attr-defined]
     assert refused.exit_code == 2 and "site.feed_entries" in refused.output
+
+
+def test_ward_feeds_link_to_themselves_where_site_feeds_url_serves_them(
+    tmp_path: Path, site: tuple[Path, StaticServer]
+) -> None:
+    env = publish_env(tmp_path, site)
+    text = env.config.read_text(encoding="utf-8")
+    served = "https://example.gov.vn/canh-bao-feeds"
+    env.config.write_text(
+        text.replace(
+            'base_url: "https://example.gov.vn/canh-bao"}',
+            f'base_url: "https://example.gov.vn/canh-bao", feeds_url: "{served}/"}}',
+        ),
+        "utf-8",
+    )
+    approve_all(env)
+    assert env.run("pack", "build").exit_code == 0
+    assert env.run("publish").exit_code == 0
+    out = tmp_path / "out"
+    for ward in ("phuong-dien-bien", "phuong-ham-rong", "xa-hoang-dai"):
+        parsed = feedparser.parse((out / f"feeds/{ward}.xml").read_bytes())
+        assert not parsed.bozo, parsed.get("bozo_exception")
+        assert [(link.href, link.type) for link in parsed.feed.links if link.rel == "self"] == [
+            (f"{served}/{ward}.xml", "application/atom+xml")
+        ]
+        document = json.loads((out / f"feeds/{ward}.json").read_text(encoding="utf-8"))
+        assert document["feed_url"] == f"{served}/{ward}.json"

@@ -298,7 +298,8 @@ def ward_feed_files(
 ) -> Iterator[tuple[str, bytes]]:
     """The changed ward feeds one at a time (a national list holds gigabytes of them); states and kept go to `out`."""
     site = snapshot.site
-    base_parts = [FORMAT, site.title, site.base_url]
+    # feeds_url joins only when set: adding it to every fingerprint would re-render every ward feed once on upgrade.
+    base_parts = [FORMAT, site.title, site.base_url, *([site.feeds_url] if site.feeds_url else [])]
     by_filter: dict[tuple[tuple[str, ...], tuple[str, ...]], tuple[list[PublishedItem], list[str]]] = {}
     all_items = newest_first(snapshot.items)
     filter_prints: dict[tuple[tuple[str, ...], tuple[str, ...]], str] = {}
@@ -341,13 +342,17 @@ def ward_feed_files(
 
 
 def _ward_fields(ward: Ward, snapshot: Snapshot, updated: str) -> dict[str, str]:
-    return {
+    fields = {
         "feed_id": f"urn:loa:feed:ward:{ward.id}",
         "title": f"{snapshot.site.title} – {ward.name}",
         "subtitle": _ward_subtitle(ward, snapshot),
         "updated": updated,
         "ward": json.dumps(ward.listing(), ensure_ascii=False, separators=(",", ":")),
     }
+    if snapshot.site.feeds_url:  # where subscribers fetch the feed: Atom's rel="self", JSON Feed's feed_url
+        fields["self_xml"] = f"{snapshot.site.feeds_url}/{ward.id}.xml"
+        fields["self_json"] = f"{snapshot.site.feeds_url}/{ward.id}.json"
+    return fields
 
 
 def _ward_pair(ward: Ward, snapshot: Snapshot, items: list[PublishedItem], updated: str) -> tuple[bytes, bytes]:
@@ -367,7 +372,7 @@ def _render_pair(
         title=fields["title"],
         subtitle=fields["subtitle"],
         updated=fields["updated"],
-        self_href="",
+        self_href=fields.get("self_xml", ""),
         home_href=links.site("index.html"),
         author=site.title,
         items=items,
@@ -378,7 +383,7 @@ def _render_pair(
         title=fields["title"],
         description=fields["subtitle"],
         home_href=links.site("index.html"),
-        feed_href="",
+        feed_href=fields.get("self_json", ""),
         author=site.title,
         items=items,
         links=links,
@@ -406,7 +411,9 @@ class _WardTemplate:
 
     @classmethod
     def build(cls, snapshot: Snapshot, items: list[PublishedItem]) -> _WardTemplate:
-        hole = {name: _HOLE.format(name) for name in ("feed_id", "title", "subtitle", "updated", "ward")}
+        names: tuple[str, ...] = ("feed_id", "title", "subtitle", "updated", "ward")
+        names += ("self_xml", "self_json") if snapshot.site.feeds_url else ()
+        hole = {name: _HOLE.format(name) for name in names}
         xml, document = _render_pair(snapshot, items, hole, hole["ward"])
         xml_pieces, xml_holes = _split(xml, {name: mark.encode() for name, mark in hole.items()})
         json_marks = {name: json.dumps(mark, ensure_ascii=False).encode() for name, mark in hole.items()}
