@@ -28,3 +28,12 @@ class CliEnv:
     def run(self, *args: str, user: str = "officer", now: str | None = None) -> Result:
         env = {"LOA_CONFIG": str(self.config), "LOA_NOW": now or self.now, "USER": user, "LOGNAME": user}
         return CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
+
+
+def imported_packages(importtime_stderr: str) -> set[str]:
+    """Top-level packages a `python -X importtime` run imported, read from its stderr."""
+    return {
+        line.rsplit("|", 1)[1].strip().split(".")[0]
+        for line in importtime_stderr.splitlines()
+        if line.startswith("import time:")
+    }

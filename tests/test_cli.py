@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.cli_support import imported_packages
 from tests.conftest import write_config
 from tests.test_pipeline import FEED_SOURCE, ITEMS, rss
 from worker.demo.server import StaticServer
@@ -39,15 +40,6 @@ def feed_config(site: tuple[Path, StaticServer], tmp_path: Path) -> Path:
     return write_config(tmp_path, FEED_SOURCE.format(id="cld", url=server.url + "/feed.xml"))
 
 
-def _imported(proc: subprocess.CompletedProcess[str]) -> set[str]:
-    """Top-level packages a `python -X importtime` run imported."""
-    return {
-        line.rsplit("|", 1)[1].strip().split(".")[0]
-        for line in proc.stderr.splitlines()
-        if line.startswith("import time:")
-    }
-
-
 def test_sync_stores_new_and_changed_items_without_importing_sqlite_utils(
     site: tuple[Path, StaticServer], feed_config: Path
 ) -> None:
@@ -62,7 +54,9 @@ def test_sync_stores_new_and_changed_items_without_importing_sqlite_utils(
 
     assert json.loads(first.stdout)["totals"]["new"] == 3
     assert json.loads(second.stdout)["totals"]["updated"] == 3
-    assert "worker" in _imported(first) and "sqlite_utils" not in _imported(first) | _imported(second)
+    assert "worker" in imported_packages(first.stderr) and "sqlite_utils" not in imported_packages(
+        first.stderr
+    ) | imported_packages(second.stderr)
 
 
 def test_sync_json_contract(feed_config: Path) -> None:

@@ -727,6 +727,12 @@ class Store:
         names = [d[0] for d in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in cursor]
 
+    def _has_table(self, name: str) -> bool:
+        return (
+            self.conn.execute("select 1 from sqlite_master where type = 'table' and name = ?", [name]).fetchone()
+            is not None
+        )
+
     @classmethod
     def open(cls, path: Path | str, *, migrate: bool = True) -> Store:
         target = Path(path)
@@ -840,8 +846,8 @@ class Store:
             self.conn.execute(f"PRAGMA wal_autocheckpoint = {WAL_AUTOCHECKPOINT}")
 
     @contextmanager
-    def bulk_transaction(self) -> Iterator[sqlite_utils.Database]:
-        """`transaction` for a writer of many rows that fire triggers: statement journals kept in memory.
+    def bulk_transaction(self) -> Iterator[None]:
+        """`atomic` for a writer of many rows that fire triggers: statement journals kept in memory.
 
         Every row a trigger follows needs a statement journal of the pages it touches; on disk (/var/tmp) that
         was ~1.4 M small writes for the ~85,000 queue rows of one national pack. temp_store must be set before
@@ -849,13 +855,12 @@ class Store:
         large sorts elsewhere still spill to disk, not memory.
         """
         if self.conn.in_transaction:
-            with self.transaction() as db:
-                yield db
+            yield
             return
         self.conn.execute("PRAGMA temp_store = MEMORY")
         try:
-            with self.transaction() as db:
-                yield db
+            with self.atomic():
+                yield
         finally:
             self.conn.execute("PRAGMA temp_store = DEFAULT")
 
@@ -2014,10 +2019,10 @@ class Store:
             where i.status = 'approved'
             order by i.id
         """
-        return [decode_item_row(row) for row in self.db.query(sql)]
+        return [decode_item_row(row) for row in self._rows(sql)]
 
     def packs(self) -> list[dict[str, Any]]:
-        return list(self.db.query("select * from packs order by id"))
+        return self._rows("select * from packs order by id")
 
     def pack(self, number: int) -> dict[str, Any] | None:
         rows = list(self.db.query("select * from packs where number = ?", [number]))
@@ -2025,7 +2030,7 @@ class Store:
 
     def pack_members(self) -> dict[int, list[dict[str, Any]]]:
         members: dict[int, list[dict[str, Any]]] = {}
-        for row in self.db.query("select * from pack_stories order by pack_id, position, story_id"):
+        for row in self._rows("select * from pack_stories order by pack_id, position, story_id"):
             members.setdefault(int(row["pack_id"]), []).append(row)
         return members
 
@@ -2091,18 +2096,20 @@ class Store:
 
     def record_published(self, updates: list[dict[str, Any]]) -> None:
         """Pack status, revision and content hash after a publish, all in one transaction."""
-        with self.transaction() as db:
+        with self.atomic():
             for update in updates:
-                db.table("packs").update(update["id"], {k: v for k, v in update.items() if k != "id"})
+                values = {k: v for k, v in update.items() if k != "id"}
+                if values:
+                    self._update_row("packs", update["id"], values)
 
     def media_rows(self) -> list[dict[str, Any]] | None:
         """Rows of the media store (url, sha256, …), or None when no media table exists in this database."""
-        if not self.db.table("media").exists():
+        if not self._has_table("media"):
             return None
-        return list(self.db.query("select * from media where status = 'ok'"))
+        return self._rows("select * from media where status = 'ok'")
 
     def imported_wards(self) -> list[dict[str, Any]]:
-        rows = list(self.db.query("select * from wards order by position"))
+        rows = self._rows("select * from wards order by position")
         for row in rows:
             for key in ("topics", "kinds", "slots", "quiet_days"):
                 row[key] = json.loads(row.get(key) or "[]")
@@ -2454,7 +2461,7 @@ class Store:
                 "select story_id, max(expires_at) as expires_at from items where status = 'approved' "
                 f"and expires_at is not null and story_id in ({','.join('?' * len(chunk))}) group by story_id"
             )
-            for row in self.db.query(sql, chunk):
+            for row in self._rows(sql, chunk):
                 moment = from_iso(row["expires_at"])
                 if moment <= now:
                     found[str(row["story_id"])] = moment
@@ -2462,7 +2469,7 @@ class Store:
 
     def queue_tokens(self) -> dict[str, str]:
         """Ward → the token its queue_entries rows last changed under (see _m52_queue_tokens)."""
-        return {str(ward): str(token) for ward, token in self.db.execute("select ward, token from queue_tokens")}
+        return {str(ward): str(token) for ward, token in self.conn.execute("select ward, token from queue_tokens")}
 
     def queue_rows_of(self, wards: list[str]) -> dict[str, list[dict[str, Any]]]:
         """The rows of these wards only, each ward's in airing order (as queue_rows gives them)."""
@@ -2473,7 +2480,7 @@ class Store:
                 f"select * from queue_entries where ward in ({','.join('?' * len(chunk))}) "
                 "order by ward, date, slot, position, id"
             )
-            for row in self.db.query(sql, chunk):
+            for row in self._rows(sql, chunk):
                 found[str(row["ward"])].append(row)
         return found
 
@@ -2491,10 +2498,10 @@ class Store:
         """
         counts = {"inserted": 0, "updated": 0, "deleted": 0}
         stamp = iso_utc(now)
-        with self.transaction() as db:
+        with self.atomic():
             # Entry ids are hashes, so each row lands on random pages of the primary key and three indexes
             # (~2 GB of queue at 3,321 wards); SQLite's default 2 MB cache re-reads them for every row.
-            db.conn.execute("PRAGMA cache_size = -100000")
+            self.conn.execute("PRAGMA cache_size = -100000")
             # Plain executemany per column set: sqlite-utils' insert_all builds and type-checks multi-row
             # statements in Python, a fifth of the write time when a new pack adds ~85,000 rows.
             by_insert: dict[tuple[str, ...], list[dict[str, Any]]] = {}
@@ -2509,10 +2516,10 @@ class Store:
             for columns, params in by_columns.items():
                 sets = ", ".join(f"[{k}] = ?" for k in columns)
                 sql = f"update queue_entries set {sets}, updated_at = ? where id = ? and status = 'queued'"
-                counts["updated"] += int(db.conn.executemany(sql, params).rowcount)
+                counts["updated"] += int(self.conn.executemany(sql, params).rowcount)
             if deletes:
                 sql = "delete from queue_entries where id = ? and status = 'queued'"
-                counts["deleted"] = int(db.conn.executemany(sql, [[eid] for eid in deletes]).rowcount)
+                counts["deleted"] = int(self.conn.executemany(sql, [[eid] for eid in deletes]).rowcount)
         return counts
 
 
