@@ -179,3 +179,18 @@ def test_linking_killed_between_batches_resumes_with_the_same_result(monkeypatch
     monkeypatch.setattr(worker.stories, "link_items", real)
     assert link_pending(store, CONFIG, now=NOW).items == 30
     assert _tables(store) == _build(plans, [10, 10, 10, 10], bulk=True)
+
+
+def test_a_copy_saved_after_its_original_became_a_late_variant_is_marked_either_way() -> None:
+    """i001 retells approved i000 and is linked as its late variant; i002, an exact copy of i001, is saved in the
+    next batch. Linked at save time, the copy arrives after the mark; linked later, it is moved along when
+    i001 joins. Either way it ends marked as the variant's copies are (found by hypothesis above)."""
+    plans = [
+        {"text": 1, "copy_of": None, "status": "approved", "pinned": True},
+        {"text": 1, "copy_of": None, "status": "new", "pinned": False},
+        {"text": 0, "copy_of": 1, "status": "new", "pinned": False},
+    ]
+    later = _build(plans, [2], bulk=True, later=True)
+    assert later == _build(plans, [2], bulk=True) == _build(plans, [2], bulk=False)
+    copy = next(row for row in later["items"] if row[0] == "i002")
+    assert copy == ("i002", "i000", "variant", "duplicate", 1, "i000")

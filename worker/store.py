@@ -1437,6 +1437,20 @@ class Store:
             [variant_of, item_id, item_id],
         )
 
+    def inherit_late_variants(self, copy_ids: list[str]) -> None:
+        """Exact copies whose canonical copy is a late variant take its mark, as `mark_late_variant` gives the
+        copies stored by then: a copy saved after its original was linked would otherwise stay unmarked."""
+        for start in range(0, len(copy_ids), 500):
+            chunk = copy_ids[start : start + 500]
+            self.conn.execute(
+                f"""update items set late_variant = 1,
+                       variant_of = (select c.variant_of from items c where c.id = items.duplicate_of),
+                       status = case when status = 'new' then 'duplicate' else status end
+                   where id in ({_marks(chunk)})
+                     and duplicate_of in (select id from items where late_variant = 1)""",
+                chunk,
+            )
+
     def story_lead_candidates(self, story_id: str) -> tuple[list[dict[str, Any]], str | None]:
         """The members that can lead a story, and its latest promoted member (None if none).
 
