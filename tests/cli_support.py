@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
@@ -9,6 +12,8 @@ from typing import ClassVar
 from click.testing import CliRunner, Result
 
 from cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @dataclass
@@ -30,10 +35,15 @@ class CliEnv:
         return CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
 
 
-def imported_packages(importtime_stderr: str) -> set[str]:
-    """Top-level packages a `python -X importtime` run imported, read from its stderr."""
-    return {
+def loa_importtime(config: Path, *args: str, now: str) -> tuple[subprocess.CompletedProcess[str], set[str]]:
+    """`loa ARGS` in a subprocess under `python -X importtime`: the finished run, and the top-level packages it
+    imported (read from its stderr)."""
+    command = [sys.executable, "-X", "importtime", str(ROOT / "cli.py"), *args]
+    environment = {**os.environ, "LOA_CONFIG": str(config), "LOA_NOW": now}
+    run = subprocess.run(command, env=environment, capture_output=True, text=True, timeout=120, check=True)
+    packages = {
         line.rsplit("|", 1)[1].strip().split(".")[0]
-        for line in importtime_stderr.splitlines()
+        for line in run.stderr.splitlines()
         if line.startswith("import time:")
     }
+    return run, packages

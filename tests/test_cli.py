@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli_support import imported_packages
+from tests.cli_support import loa_importtime
 from tests.conftest import write_config
 from tests.test_pipeline import FEED_SOURCE, ITEMS, rss
 from worker.demo.server import StaticServer
@@ -45,18 +45,15 @@ def test_sync_stores_new_and_changed_items_without_importing_sqlite_utils(
 ) -> None:
     # sqlite-utils (and the numpy it probes for) costs a sync ~0.15 s of start-up: a sync writes plain SQL.
     root, _ = site
-    env = {**os.environ, "LOA_CONFIG": str(feed_config), "LOA_NOW": NOW}
-    command = [sys.executable, "-X", "importtime", str(ROOT / "cli.py"), "sync", "--json", "--force"]
-    first = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120, check=True)
+    first, first_imports = loa_importtime(feed_config, "sync", "--json", "--force", now=NOW)
     changed = [(slug, title, text + " Người dân cần báo ngay cho Công an phường.") for slug, title, text in ITEMS]
     (root / "feed.xml").write_text(rss(changed), encoding="utf-8")
-    second = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120, check=True)
+    second, second_imports = loa_importtime(feed_config, "sync", "--json", "--force", now=NOW)
 
     assert json.loads(first.stdout)["totals"]["new"] == 3
     assert json.loads(second.stdout)["totals"]["updated"] == 3
-    assert "worker" in imported_packages(first.stderr) and "sqlite_utils" not in imported_packages(
-        first.stderr
-    ) | imported_packages(second.stderr)
+    assert "worker" in first_imports
+    assert "sqlite_utils" not in first_imports | second_imports
 
 
 def test_sync_json_contract(feed_config: Path) -> None:

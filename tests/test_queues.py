@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.cli_support import imported_packages
+from tests.cli_support import loa_importtime
 from tests.publish_support import tree
 from tests.queue_support import (
     NOW,
@@ -376,14 +376,13 @@ def test_after_a_kill_with_every_shape_unknown_rows_are_read_a_few_wards_at_a_ti
 def test_publish_never_imports_sqlite_utils(tmp_path: Path, site: Site) -> None:
     """Importing sqlite-utils (and the numpy it probes for) cost every publish ~0.15 s: it writes plain SQL."""
     env = queue_env(tmp_path, site)  # type: ignore[arg-type]
-    command = [sys.executable, "-X", "importtime", str(ROOT / "cli.py"), "publish", "--json"]
-    environment = {**os.environ, "LOA_CONFIG": str(env.config), "LOA_NOW": NOW}
-    runs = [subprocess.run(command, env=environment, capture_output=True, text=True, check=True) for _ in range(2)]
-    first, again = (json.loads(run.stdout) for run in runs)
-    assert first["written"] and first["queues"]["saved"]["inserted"] > 0  # queue rows and pack status saved
-    assert again["written"] == []
-    for run in runs:
-        assert "worker" in imported_packages(run.stderr) and "sqlite_utils" not in imported_packages(run.stderr)
+    first, first_imports = loa_importtime(env.config, "publish", "--json", now=NOW)
+    again, again_imports = loa_importtime(env.config, "publish", "--json", now=NOW)
+    report = json.loads(first.stdout)
+    assert report["written"] and report["queues"]["saved"]["inserted"] > 0  # queue rows and pack status saved
+    assert json.loads(again.stdout)["written"] == []
+    for imports in (first_imports, again_imports):
+        assert "worker" in imports and "sqlite_utils" not in imports
 
 
 def test_a_deleted_output_file_is_written_again(tmp_path: Path, site: Site) -> None:

@@ -649,6 +649,12 @@ _EXACT_GROUPS_SQL = """
     )"""
 
 
+def _late_variant_mark(variant_of: str) -> str:
+    """The SET clause that marks items late variants of `variant_of` (an SQL expression); untouched ones become
+    `duplicate`, a reviewer's decision stays."""
+    return f"late_variant = 1, variant_of = {variant_of}, status = case when status = 'new' then 'duplicate' else status end"
+
+
 def _marks(values: list[Any]) -> str:
     return ",".join("?" * len(values))
 
@@ -867,7 +873,7 @@ class Store:
     # -- schema -----------------------------------------------------------------------------
 
     def schema_version(self) -> int:
-        if not self.db.table("_migrations").exists():
+        if not self._has_table("_migrations"):
             return 0
         row = self.db.execute("select max(version) from _migrations").fetchone()
         return int(row[0] or 0)
@@ -1430,10 +1436,8 @@ class Store:
 
     def mark_late_variant(self, item_id: str, variant_of: str) -> None:
         """Wards already heard this story: the variant (and its exact copies) is linked, never queued as new."""
-        self.db.execute(
-            """update items set late_variant = 1, variant_of = ?,
-               status = case when status = 'new' then 'duplicate' else status end
-               where id = ? or duplicate_of = ?""",
+        self.conn.execute(
+            f"update items set {_late_variant_mark('?')} where id = ? or duplicate_of = ?",
             [variant_of, item_id, item_id],
         )
 
@@ -1442,12 +1446,10 @@ class Store:
         copies stored by then: a copy saved after its original was linked would otherwise stay unmarked."""
         for start in range(0, len(copy_ids), 500):
             chunk = copy_ids[start : start + 500]
+            original_variant_of = "(select o.variant_of from items o where o.id = items.duplicate_of)"
             self.conn.execute(
-                f"""update items set late_variant = 1,
-                       variant_of = (select c.variant_of from items c where c.id = items.duplicate_of),
-                       status = case when status = 'new' then 'duplicate' else status end
-                   where id in ({_marks(chunk)})
-                     and duplicate_of in (select id from items where late_variant = 1)""",
+                f"""update items set {_late_variant_mark(original_variant_of)}
+                   where id in ({_marks(chunk)}) and duplicate_of in (select id from items where late_variant = 1)""",
                 chunk,
             )
 
@@ -2397,7 +2399,7 @@ class Store:
         return list(self.db.query("select * from delivery_attempts where delivery_id = ? order by id", [delivery_id]))
 
     def delivery_counts(self) -> dict[str, int]:
-        if not self.db.table("deliveries").exists():
+        if not self._has_table("deliveries"):
             return {}
         return {row[0]: int(row[1]) for row in self.db.execute("select status, count(*) from deliveries group by 1")}
 
@@ -2473,7 +2475,7 @@ class Store:
             chunk = story_ids[start : start + 500]
             sql = (
                 "select story_id, max(expires_at) as expires_at from items where status = 'approved' "
-                f"and expires_at is not null and story_id in ({','.join('?' * len(chunk))}) group by story_id"
+                f"and expires_at is not null and story_id in ({_marks(chunk)}) group by story_id"
             )
             for row in self._rows(sql, chunk):
                 moment = from_iso(row["expires_at"])
@@ -2490,10 +2492,7 @@ class Store:
         found: dict[str, list[dict[str, Any]]] = {ward: [] for ward in wards}
         for start in range(0, len(wards), 500):
             chunk = wards[start : start + 500]
-            sql = (
-                f"select * from queue_entries where ward in ({','.join('?' * len(chunk))}) "
-                "order by ward, date, slot, position, id"
-            )
+            sql = f"select * from queue_entries where ward in ({_marks(chunk)}) order by ward, date, slot, position, id"
             for row in self._rows(sql, chunk):
                 found[str(row["ward"])].append(row)
         return found

@@ -168,7 +168,7 @@ def link_items(
                 continue
             _join(store, target, story_id, now=now, newcomer=item_id, leads=leads)
             linked += 1
-        copies = [i for i in dict.fromkeys(new_ids + updated_ids) if i in by_id and by_id[i]["duplicate_of"]]
+        copies = [item_id for item_id, row in by_id.items() if row["duplicate_of"]]
         if copies:
             # Whether a copy arrived before its original was linked (and moved along, marked) or after, it
             # ends the same: linking later from the queue decides as linking at save time would.
